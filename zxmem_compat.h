@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What differs between the kernels zxmem builds for, behind small helpers,
+ * so that zxmem.c reads as if written for one kernel.
+ */
+#ifndef _ZXMEM_COMPAT_H
+#define _ZXMEM_COMPAT_H
+
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/pid.h>
+#include <linux/string.h>
+
+/**
+ * zxmem_pidfd_pid() - the struct pid behind a pidfd
+ * @file: any open file
+ *
+ * pidfd_pid() is not exported to modules.  Up to 6.8 a pidfd is an
+ * anon_inode file named "[pidfd]" whose private_data is the struct pid;
+ * no other anon_inode user takes that name, and user space cannot name an
+ * anon_inode file at all.
+ *
+ * Return: the pid (no reference taken: it lives as long as @file), or NULL
+ * if @file is not a pidfd.
+ */
+static inline struct pid *zxmem_pidfd_pid(struct file *file)
+{
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
+		return NULL;
+	if (strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return NULL;
+	return file->private_data;
+}
+
+#endif /* _ZXMEM_COMPAT_H */

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The decisions behind the zxmem ioctls, as pure functions of their inputs.
+ *
+ * zxmem.c gathers facts from the kernel (the file, the task, the VMAs) and
+ * these functions turn them into a zx_status_t.  They touch no kernel state,
+ * so KUnit can drive every branch with fabricated inputs.  The order of the
+ * steps and the status each one answers are in Documentation/zxmem.rst.
+ */
+#ifndef _ZXMEM_IOCTL_H
+#define _ZXMEM_IOCTL_H
+
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#include "uapi/linux/zxmem.h"
+#include "uapi/zircon/errors.h"
+
+/**
+ * zxmem_check_args() - validate a request before any object is looked up
+ * @io: the request as copied from user space
+ *
+ * Return: ZX_OK, or ZX_ERR_INVALID_ARGS for unknown flags, a non-zero
+ * reserved field, a NULL buffer, or a size of 0 or above 64 MiB.
+ */
+static inline int zxmem_check_args(const struct zxmem_io *io)
+{
+	/* Unknown bits must fail now, so they can get a meaning later. */
+	if (io->flags || io->reserved)
+		return ZX_ERR_INVALID_ARGS;
+	if (!io->buffer)
+		return ZX_ERR_INVALID_ARGS;
+	if (!io->buffer_size || io->buffer_size > ZXMEM_MAX_TRANSFER)
+		return ZX_ERR_INVALID_ARGS;
+	return ZX_OK;
+}
+
+/**
+ * struct zxmem_caller - what the access rule knows about the caller
+ * @fd_writable: /dev/zxmem was opened for writing
+ * @same_group: the target is in the caller's thread group
+ * @tracer: the caller is the target's active ptrace tracer
+ * @dumpable: the target's mm is dumpable (SUID_DUMP_USER)
+ * @capable: the caller has CAP_SYS_PTRACE in the mm's user namespace
+ *
+ * @dumpable and @capable are known only once the mm has been taken; until
+ * then zxmem_decide_relation() looks at the first three alone.
+ */
+struct zxmem_caller {
+	bool fd_writable;
+	bool same_group;
+	bool tracer;
+	bool dumpable;
+	bool capable;
+};
+
+/**
+ * zxmem_decide_relation() - the first half of the right: who the caller is
+ * @caller: facts about the caller and the target
+ * @write: the request writes
+ *
+ * A pidfd carries no rights, so the right is the caller's relation to the
+ * target: its own thread group, or a tracee of the calling thread.  A
+ * tracer has passed ptrace_may_access() and the LSM hooks when it attached;
+ * a module cannot call them itself.
+ *
+ * Return: ZX_OK or ZX_ERR_ACCESS_DENIED.
+ */
+static inline int zxmem_decide_relation(const struct zxmem_caller *caller,
+					bool write)
+{
+	if (write && !caller->fd_writable)
+		return ZX_ERR_ACCESS_DENIED;
+	if (caller->same_group || caller->tracer)
+		return ZX_OK;
+	return ZX_ERR_ACCESS_DENIED;
+}
+
+/**
+ * zxmem_decide_mm_access() - the second half: may a tracer touch this mm
+ * @caller: facts about the caller, with @dumpable and @capable filled in
+ *
+ * The rule PTRACE_POKEDATA applies: a tracee whose mm is not dumpable (it
+ * ran a setuid program, or asked with PR_SET_DUMPABLE) is reachable only
+ * with CAP_SYS_PTRACE over the mm's user namespace.
+ *
+ * Return: ZX_OK or ZX_ERR_ACCESS_DENIED.
+ */
+static inline int zxmem_decide_mm_access(const struct zxmem_caller *caller)
+{
+	if (caller->same_group || caller->dumpable || caller->capable)
+		return ZX_OK;
+	return ZX_ERR_ACCESS_DENIED;
+}
+
+/**
+ * zxmem_is_vdso_name() - is this the name of the vDSO or its data pages
+ * @name: the special mapping's name, or NULL for a mapping without one
+ *
+ * Covers "[vdso]", "[vvar]" and the "[vvar_vclock]" of newer kernels.
+ *
+ * Return: true if writes must not reach the mapping.
+ */
+static inline bool zxmem_is_vdso_name(const char *name)
+{
+	if (!name)
+		return false;
+	return !strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5);
+}
+
+/**
+ * zxmem_vma_status() - may the copy run through a mapping with these flags
+ * @vm_flags: the VMA's flags
+ * @write: the request writes
+ *
+ * Mirrors what get_user_pages() accepts with FOLL_FORCE, so that a refusal
+ * is reported before anything is copied: I/O and PFN mappings have no
+ * struct page to copy through, and a forced write needs a private
+ * (copy-on-write) mapping unless the mapping is writable already.
+ *
+ * Return: ZX_OK, ZX_ERR_BAD_STATE for memory that is not cacheable, or
+ * ZX_ERR_ACCESS_DENIED for a mapping that cannot be forced.
+ */
+static inline int zxmem_vma_status(vm_flags_t vm_flags, bool write)
+{
+	bool cow = (vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+
+	if (vm_flags & (VM_IO | VM_PFNMAP))
+		return ZX_ERR_BAD_STATE;
+	if (write && !(vm_flags & VM_WRITE) &&
+	    (!cow || (vm_flags & VM_HUGETLB)))
+		return ZX_ERR_ACCESS_DENIED;
+	if (!write && !(vm_flags & (VM_READ | VM_MAYREAD)))
+		return ZX_ERR_ACCESS_DENIED;
+	return ZX_OK;
+}
+
+/**
+ * zxmem_range_end() - the end of [@vaddr, @vaddr + @size)
+ * @vaddr: start of the range
+ * @size: its length
+ *
+ * Return: @vaddr + @size, or ULONG_MAX where the sum would wrap.  A range
+ * that wraps lies past the end of user space, so no mapping is lost.
+ */
+static inline unsigned long zxmem_range_end(unsigned long vaddr, u64 size)
+{
+	unsigned long end;
+
+	if (check_add_overflow(vaddr, (unsigned long)size, &end) ||
+	    size > ULONG_MAX)
+		return ULONG_MAX;
+	return end;
+}
+
+/**
+ * zxmem_overlaps() - do [@start, @end) and [@vm_start, @vm_end) intersect
+ * @start: start of the requested range
+ * @end: its end, exclusive
+ * @vm_start: start of a mapping
+ * @vm_end: its end, exclusive
+ *
+ * Return: true if at least one byte is in both.
+ */
+static inline bool zxmem_overlaps(unsigned long start, unsigned long end,
+				  unsigned long vm_start, unsigned long vm_end)
+{
+	return start < vm_end && vm_start < end;
+}
+
+/**
+ * zxmem_chunk_len() - how much the next step of the copy moves
+ * @done: bytes already copied
+ * @len: bytes to copy in all, at least @done
+ * @chunk: the bounce buffer's size
+ *
+ * Return: the bytes for the next step, at most @chunk; 0 when done.
+ */
+static inline size_t zxmem_chunk_len(size_t done, size_t len, size_t chunk)
+{
+	return min(len - done, chunk);
+}
+
+/**
+ * zxmem_copy_status() - the status of a copy that has stopped
+ * @done: bytes copied into (or out of) the target
+ * @buffer_fault: the caller's own buffer faulted
+ *
+ * Return: ZX_ERR_INVALID_ARGS if the caller's buffer faulted (the seed's
+ * "invalid pointer"), ZX_ERR_NO_MEMORY if not one byte of the target could
+ * be reached, else ZX_OK: a short copy is a success that reports @done.
+ */
+static inline int zxmem_copy_status(size_t done, bool buffer_fault)
+{
+	if (buffer_fault)
+		return ZX_ERR_INVALID_ARGS;
+	if (!done)
+		return ZX_ERR_NO_MEMORY;
+	return ZX_OK;
+}
+
+#endif /* _ZXMEM_IOCTL_H */
