@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+#   make               build zxmem.ko for KDIR (default: the running kernel)
+#   make demo          boot a VM, load zxmem, patch a running program
+#   make check         every test, in a VM; ends with "N passed, M failed"
+#   make clean
+#
+# demo and check install what they need (Debian packages, as root) and boot
+# the kernel of Debian's linux-image-amd64 under QEMU; they never use the
+# host's kernel.  Downloads and builds are cached in $(ZXMEM_CACHE).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+ZXMEM_CACHE ?= $(HOME)/.cache/zxmem
+export ZXMEM_CACHE
+
+# The VM's kernel; found by scripts/deps.sh once the packages are there.
+VM_KVER ?=
+VM_KDIR = /usr/src/linux-headers-$(VM_KVER)
+VM_KERNEL = /boot/vmlinuz-$(VM_KVER)
+VM_OUT = $(CURDIR)/build/vm
+
+SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
+TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
+TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
+UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
+
+.PHONY: all modules clean deps check demo vm-check vm-demo vm-module
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
+		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
+	rm -rf build $(TEST_BINS) selftests/zxmem/demo
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
+
+demo: deps
+	@$(MAKE) --no-print-directory vm-demo VM_KVER=$$(scripts/deps.sh --kver)
+
+# Everything below needs VM_KVER, set by the two targets above.
+
+vm-module:
+	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
+	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
+
+selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+
+vm-check: vm-module $(TEST_BINS)
+	@rm -rf $(VM_OUT)/check && mkdir -p $(VM_OUT)/check
+	@scripts/mkinitramfs.sh $(VM_OUT)/check/initrd.cpio.gz zxmem.ko \
+		$(TEST_BINS) selftests/zxmem/run.sh
+	@scripts/vm-run.sh --kernel $(VM_KERNEL) \
+		--initrd $(VM_OUT)/check/initrd.cpio.gz \
+		--out $(VM_OUT)/check --timeout 1200 || true
+	@. $(VM_OUT)/check/counts; \
+		echo "$$passed passed, $$failed failed, $$skipped skipped"; \
+		test "$$failed" -eq 0 -a "$$passed" -gt 0
+
+vm-demo: vm-module selftests/zxmem/demo
+	@rm -rf $(VM_OUT)/demo && mkdir -p $(VM_OUT)/demo
+	@cp selftests/zxmem/demo.sh $(VM_OUT)/demo/run.sh
+	@scripts/mkinitramfs.sh $(VM_OUT)/demo/initrd.cpio.gz zxmem.ko \
+		selftests/zxmem/demo $(VM_OUT)/demo/run.sh
+	@scripts/vm-run.sh --kernel $(VM_KERNEL) \
+		--initrd $(VM_OUT)/demo/initrd.cpio.gz \
+		--out $(VM_OUT)/demo --timeout 300
