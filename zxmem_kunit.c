@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the decisions in zxmem_ioctl.h.
+ *
+ * A KUnit test runs in a kernel thread without an mm, so these cover the
+ * logic on fabricated inputs; selftests/zxmem/ covers the whole path in a
+ * real process.  Run with "make kunit" (see README).
+ */
+
+#include <kunit/test.h>
+
+#include "zxmem_ioctl.h"
+
+static struct zxmem_io zxmem_valid_io(void)
+{
+	struct zxmem_io io = {
+		.vaddr = 0x10000,
+		.buffer = 0x20000,
+		.buffer_size = 1,
+		.handle = 3,
+	};
+
+	return io;
+}
+
+static void args_valid_request_passes(struct kunit *test)
+{
+	struct zxmem_io io = zxmem_valid_io();
+
+	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), ZX_OK);
+}
+
+static void args_size_bounds(struct kunit *test)
+{
+	static const struct {
+		u64 size;
+		int status;
+	} cases[] = {
+		{ 0, ZX_ERR_INVALID_ARGS },
+		{ 1, ZX_OK },
+		{ SZ_64M - 1, ZX_OK },
+		{ SZ_64M, ZX_OK },
+		{ SZ_64M + 1ULL, ZX_ERR_INVALID_ARGS },
+		{ U32_MAX + 1ULL, ZX_ERR_INVALID_ARGS },
+		{ U64_MAX, ZX_ERR_INVALID_ARGS },
+	};
+	struct zxmem_io io = zxmem_valid_io();
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		io.buffer_size = cases[i].size;
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_check_args(&io), cases[i].status,
+				    "buffer_size %llu", cases[i].size);
+	}
+}
+
+static void args_null_buffer_is_invalid(struct kunit *test)
+{
+	struct zxmem_io io = zxmem_valid_io();
+
+	io.buffer = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), ZX_ERR_INVALID_ARGS);
+}
+
+static void args_every_flag_and_reserved_bit_is_invalid(struct kunit *test)
+{
+	struct zxmem_io io;
+	int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		io = zxmem_valid_io();
+		io.flags = BIT(bit);
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_check_args(&io),
+				    ZX_ERR_INVALID_ARGS, "flags bit %d", bit);
+		io = zxmem_valid_io();
+		io.reserved = BIT(bit);
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_check_args(&io),
+				    ZX_ERR_INVALID_ARGS, "reserved bit %d", bit);
+	}
+}
+
+static void args_ignore_handle_vaddr_and_outputs(struct kunit *test)
+{
+	struct zxmem_io io = zxmem_valid_io();
+
+	/* These are judged by later steps, or are outputs. */
+	io.handle = U32_MAX;
+	io.vaddr = U64_MAX;
+	io.actual = U64_MAX;
+	io.status = -1;
+	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), ZX_OK);
+}
+
+static void relation_decision_table(struct kunit *test)
+{
+	static const struct {
+		bool fd_writable, same_group, tracer, write;
+		int status;
+	} cases[] = {
+		/* fd_writable, same_group, tracer, write */
+		{ true,  true,  false, true,  ZX_OK },
+		{ true,  false, true,  true,  ZX_OK },
+		{ true,  true,  true,  true,  ZX_OK },
+		{ true,  false, false, true,  ZX_ERR_ACCESS_DENIED },
+		{ true,  false, false, false, ZX_ERR_ACCESS_DENIED },
+		{ false, true,  false, true,  ZX_ERR_ACCESS_DENIED },
+		{ false, false, true,  true,  ZX_ERR_ACCESS_DENIED },
+		{ false, true,  false, false, ZX_OK },
+		{ false, false, true,  false, ZX_OK },
+		{ false, false, false, false, ZX_ERR_ACCESS_DENIED },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct zxmem_caller caller = {
+			.fd_writable = cases[i].fd_writable,
+			.same_group = cases[i].same_group,
+			.tracer = cases[i].tracer,
+		};
+
+		KUNIT_EXPECT_EQ_MSG(test,
+				    zxmem_decide_relation(&caller, cases[i].write),
+				    cases[i].status, "case %d", i);
+	}
+}
+
+static void mm_access_decision_table(struct kunit *test)
+{
+	static const struct {
+		bool same_group, dumpable, capable;
+		int status;
+	} cases[] = {
+		/* same_group, dumpable, capable */
+		{ true,  false, false, ZX_OK },	/* self, even non-dumpable */
+		{ false, true,  false, ZX_OK },	/* tracer of a dumpable mm */
+		{ false, false, true,  ZX_OK },	/* CAP_SYS_PTRACE */
+		{ false, true,  true,  ZX_OK },
+		{ false, false, false, ZX_ERR_ACCESS_DENIED },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct zxmem_caller caller = {
+			.tracer = !cases[i].same_group,
+			.same_group = cases[i].same_group,
+			.dumpable = cases[i].dumpable,
+			.capable = cases[i].capable,
+		};
+
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_decide_mm_access(&caller),
+				    cases[i].status, "case %d", i);
+	}
+}
+
+static void vdso_names(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vdso]"));
+	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vvar]"));
+	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vvar_vclock]"));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name(NULL));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[stack]"));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[heap]"));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[vsyscall]"));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[vdso"));
+	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name(""));
+}
+
+static void vma_status_table(struct kunit *test)
+{
+	static const struct {
+		vm_flags_t flags;
+		bool write;
+		int status;
+	} cases[] = {
+		/* private read-only code: forced through copy-on-write */
+		{ VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC,
+		  true, ZX_OK },
+		/* execute-only and PROT_NONE private mappings */
+		{ VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, true, ZX_OK },
+		{ VM_MAYREAD | VM_MAYWRITE, true, ZX_OK },
+		{ VM_MAYREAD | VM_MAYWRITE, false, ZX_OK },
+		/* writable shared mapping */
+		{ VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
+		  VM_MAYSHARE, true, ZX_OK },
+		/* shared read-only file mapping cannot be forced */
+		{ VM_READ | VM_MAYREAD | VM_MAYSHARE, true,
+		  ZX_ERR_ACCESS_DENIED },
+		{ VM_READ | VM_MAYREAD | VM_MAYSHARE, false, ZX_OK },
+		/* shared, writable once, now read-only: still not COW */
+		{ VM_READ | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE,
+		  true, ZX_ERR_ACCESS_DENIED },
+		/* hugetlb takes no forced write */
+		{ VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB, true,
+		  ZX_ERR_ACCESS_DENIED },
+		{ VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB,
+		  true, ZX_OK },
+		/* not cacheable, either way */
+		{ VM_READ | VM_WRITE | VM_IO | VM_MAYREAD | VM_MAYWRITE, true,
+		  ZX_ERR_BAD_STATE },
+		{ VM_READ | VM_PFNMAP | VM_MAYREAD, false, ZX_ERR_BAD_STATE },
+		{ VM_READ | VM_IO | VM_PFNMAP | VM_MAYREAD, true,
+		  ZX_ERR_BAD_STATE },
+		/* nothing may ever read it */
+		{ 0, false, ZX_ERR_ACCESS_DENIED },
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(cases[i].flags,
+							   cases[i].write),
+				    cases[i].status, "case %d", i);
+}
+
+static void range_end_clamps_instead_of_wrapping(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(0x1000, 0x1000), 0x2000UL);
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(0, SZ_64M), (unsigned long)SZ_64M);
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(ULONG_MAX - 1, 1), ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(ULONG_MAX - 1, 2), ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(ULONG_MAX, SZ_64M), ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, zxmem_range_end(ULONG_MAX - SZ_64M + 1, SZ_64M),
+			ULONG_MAX);
+}
+
+static void overlaps_is_half_open(struct kunit *test)
+{
+	/* [0x2000, 0x3000) against a mapping [0x3000, 0x4000) */
+	KUNIT_EXPECT_FALSE(test, zxmem_overlaps(0x2000, 0x3000, 0x3000, 0x4000));
+	KUNIT_EXPECT_TRUE(test, zxmem_overlaps(0x2000, 0x3001, 0x3000, 0x4000));
+	KUNIT_EXPECT_TRUE(test, zxmem_overlaps(0x3fff, 0x5000, 0x3000, 0x4000));
+	KUNIT_EXPECT_FALSE(test, zxmem_overlaps(0x4000, 0x5000, 0x3000, 0x4000));
+	/* a range inside the mapping, and a mapping inside the range */
+	KUNIT_EXPECT_TRUE(test, zxmem_overlaps(0x3100, 0x3200, 0x3000, 0x4000));
+	KUNIT_EXPECT_TRUE(test, zxmem_overlaps(0x1000, 0x9000, 0x3000, 0x4000));
+}
+
+static void chunks_cover_the_range_exactly(struct kunit *test)
+{
+	static const size_t lens[] = { 1, 4095, 4096, 4097, SZ_16K - 1,
+				       SZ_16K, SZ_16K + 1, SZ_64M };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		size_t done = 0, steps = 0, chunk;
+
+		while ((chunk = zxmem_chunk_len(done, lens[i], SZ_16K))) {
+			KUNIT_ASSERT_LE(test, chunk, (size_t)SZ_16K);
+			done += chunk;
+			steps++;
+		}
+		KUNIT_EXPECT_EQ(test, done, lens[i]);
+		KUNIT_EXPECT_EQ(test, steps, DIV_ROUND_UP(lens[i], SZ_16K));
+	}
+}
+
+static void copy_status_mapping(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(1, false), ZX_OK);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(SZ_64M, false), ZX_OK);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false), ZX_ERR_NO_MEMORY);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, true), ZX_ERR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(4096, true),
+			ZX_ERR_INVALID_ARGS);
+}
+
+static void status_values_match_zircon(struct kunit *test)
+{
+	/* user space compares against these numbers: they are ABI */
+	KUNIT_EXPECT_EQ(test, ZX_OK, 0);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_NOT_SUPPORTED, -2);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_NO_MEMORY, -4);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_INVALID_ARGS, -10);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_BAD_HANDLE, -11);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_WRONG_TYPE, -12);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_BAD_STATE, -20);
+	KUNIT_EXPECT_EQ(test, ZX_ERR_ACCESS_DENIED, -30);
+}
+
+static void abi_layout_is_fixed(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, sizeof(struct zxmem_io), (size_t)48);
+	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, actual), (size_t)24);
+	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, handle), (size_t)32);
+	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, status), (size_t)40);
+	KUNIT_EXPECT_EQ(test, _IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY), 48);
+	KUNIT_EXPECT_NE(test, ZXMEM_IOC_WRITE_MEMORY, ZXMEM_IOC_READ_MEMORY);
+}
+
+static struct kunit_case zxmem_test_cases[] = {
+	KUNIT_CASE(args_valid_request_passes),
+	KUNIT_CASE(args_size_bounds),
+	KUNIT_CASE(args_null_buffer_is_invalid),
+	KUNIT_CASE(args_every_flag_and_reserved_bit_is_invalid),
+	KUNIT_CASE(args_ignore_handle_vaddr_and_outputs),
+	KUNIT_CASE(relation_decision_table),
+	KUNIT_CASE(mm_access_decision_table),
+	KUNIT_CASE(vdso_names),
+	KUNIT_CASE(vma_status_table),
+	KUNIT_CASE(range_end_clamps_instead_of_wrapping),
+	KUNIT_CASE(overlaps_is_half_open),
+	KUNIT_CASE(chunks_cover_the_range_exactly),
+	KUNIT_CASE(copy_status_mapping),
+	KUNIT_CASE(status_values_match_zircon),
+	KUNIT_CASE(abi_layout_is_fixed),
+	{}
+};
+
+static struct kunit_suite zxmem_test_suite = {
+	.name = "zxmem",
+	.test_cases = zxmem_test_cases,
+};
+kunit_test_suite(zxmem_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for zxmem's decisions");
+MODULE_LICENSE("GPL");
