@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Build from the repository root, KSFT = tools/testing/selftests of a kernel:
+ * gcc -static -O2 -Wall -Wextra -Werror -I$KSFT -Iuapi -o api_test selftests/zxmem/api_test.c
+ *
+ * Tests <zircon/syscalls.h> on its own: status values and names, and how
+ * the calls behave when /dev/zxmem is absent.  No module is needed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zircon/syscalls.h>
+
+/*
+ * The wrappers TEST() generates, and the harness's timeout handler, leave
+ * parameters unused; keep -Wextra -Werror usable for the code below.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+
+struct zx_status_entry {
+	zx_status_t status;	/* the macro from <zircon/errors.h> */
+	const char *name;	/* its spelling */
+	long zircon_value;	/* the number Fuchsia gives it */
+};
+
+#define ZX_STATUS_ENTRY(macro, value) { macro, #macro, value }
+
+/* Every Zircon status, with Fuchsia's numbers written out by hand. */
+static const struct zx_status_entry zx_statuses[] = {
+	ZX_STATUS_ENTRY(ZX_OK, 0),
+	ZX_STATUS_ENTRY(ZX_ERR_INTERNAL, -1),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_SUPPORTED, -2),
+	ZX_STATUS_ENTRY(ZX_ERR_NO_RESOURCES, -3),
+	ZX_STATUS_ENTRY(ZX_ERR_NO_MEMORY, -4),
+	ZX_STATUS_ENTRY(ZX_ERR_INTERNAL_INTR_RETRY, -6),
+	ZX_STATUS_ENTRY(ZX_ERR_INVALID_ARGS, -10),
+	ZX_STATUS_ENTRY(ZX_ERR_BAD_HANDLE, -11),
+	ZX_STATUS_ENTRY(ZX_ERR_WRONG_TYPE, -12),
+	ZX_STATUS_ENTRY(ZX_ERR_BAD_SYSCALL, -13),
+	ZX_STATUS_ENTRY(ZX_ERR_OUT_OF_RANGE, -14),
+	ZX_STATUS_ENTRY(ZX_ERR_BUFFER_TOO_SMALL, -15),
+	ZX_STATUS_ENTRY(ZX_ERR_BAD_STATE, -20),
+	ZX_STATUS_ENTRY(ZX_ERR_TIMED_OUT, -21),
+	ZX_STATUS_ENTRY(ZX_ERR_SHOULD_WAIT, -22),
+	ZX_STATUS_ENTRY(ZX_ERR_CANCELED, -23),
+	ZX_STATUS_ENTRY(ZX_ERR_PEER_CLOSED, -24),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_FOUND, -25),
+	ZX_STATUS_ENTRY(ZX_ERR_ALREADY_EXISTS, -26),
+	ZX_STATUS_ENTRY(ZX_ERR_ALREADY_BOUND, -27),
+	ZX_STATUS_ENTRY(ZX_ERR_UNAVAILABLE, -28),
+	ZX_STATUS_ENTRY(ZX_ERR_ACCESS_DENIED, -30),
+	ZX_STATUS_ENTRY(ZX_ERR_IO, -40),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_REFUSED, -41),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_DATA_INTEGRITY, -42),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_DATA_LOSS, -43),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_NOT_PRESENT, -44),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_OVERRUN, -45),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_MISSED_DEADLINE, -46),
+	ZX_STATUS_ENTRY(ZX_ERR_IO_INVALID, -47),
+	ZX_STATUS_ENTRY(ZX_ERR_BAD_PATH, -50),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_DIR, -51),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_FILE, -52),
+	ZX_STATUS_ENTRY(ZX_ERR_FILE_BIG, -53),
+	ZX_STATUS_ENTRY(ZX_ERR_NO_SPACE, -54),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_EMPTY, -55),
+	ZX_STATUS_ENTRY(ZX_ERR_STOP, -60),
+	ZX_STATUS_ENTRY(ZX_ERR_NEXT, -61),
+	ZX_STATUS_ENTRY(ZX_ERR_ASYNC, -62),
+	ZX_STATUS_ENTRY(ZX_ERR_PROTOCOL_NOT_SUPPORTED, -70),
+	ZX_STATUS_ENTRY(ZX_ERR_ADDRESS_UNREACHABLE, -71),
+	ZX_STATUS_ENTRY(ZX_ERR_ADDRESS_IN_USE, -72),
+	ZX_STATUS_ENTRY(ZX_ERR_NOT_CONNECTED, -73),
+	ZX_STATUS_ENTRY(ZX_ERR_CONNECTION_REFUSED, -74),
+	ZX_STATUS_ENTRY(ZX_ERR_CONNECTION_RESET, -75),
+	ZX_STATUS_ENTRY(ZX_ERR_CONNECTION_ABORTED, -76),
+	ZX_STATUS_ENTRY(ZX_ERR_INTERNAL_INTR_KILLED, -502),
+};
+
+/* Zircon has 47 status codes, ZX_OK included. */
+#define ZX_STATUS_COUNT	((size_t)47)
+
+static int is_zircon_status(long value)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(zx_statuses); i++) {
+		if (zx_statuses[i].zircon_value == value)
+			return 1;
+	}
+	return 0;
+}
+
+TEST(status_values_match_zircon)
+{
+	size_t i, j;
+
+	ASSERT_EQ(ZX_STATUS_COUNT, ARRAY_SIZE(zx_statuses));
+	for (i = 0; i < ARRAY_SIZE(zx_statuses); i++) {
+		const struct zx_status_entry *e = &zx_statuses[i];
+
+		EXPECT_EQ(e->zircon_value, (long)e->status) {
+			TH_LOG("%s is %d, Zircon says %ld", e->name,
+			       (int)e->status, e->zircon_value);
+		}
+		/* No two codes may share a value. */
+		for (j = i + 1; j < ARRAY_SIZE(zx_statuses); j++)
+			EXPECT_NE(e->status, zx_statuses[j].status);
+	}
+}
+
+TEST(status_names_match_zircon)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(zx_statuses); i++) {
+		const struct zx_status_entry *e = &zx_statuses[i];
+
+		EXPECT_STREQ(e->name, zx_status_get_string(e->status));
+		/* The name must not depend on how the value was spelled. */
+		EXPECT_STREQ(e->name,
+			     zx_status_get_string((zx_status_t)e->zircon_value));
+	}
+}
+
+TEST(unknown_status_is_named_unknown)
+{
+	static const long edges[] = {
+		INT_MIN, INT_MIN + 1, -1000, -503, -501, -100, INT_MAX, 1, 2,
+	};
+	size_t i;
+	long v;
+
+	/* Every gap around and between the known codes. */
+	for (v = -600; v <= 100; v++) {
+		if (is_zircon_status(v))
+			continue;
+		EXPECT_STREQ("(UNKNOWN)", zx_status_get_string((zx_status_t)v)) {
+			TH_LOG("status %ld", v);
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(edges); i++)
+		EXPECT_STREQ("(UNKNOWN)",
+			     zx_status_get_string((zx_status_t)edges[i]));
+}
+
+#define ACTUAL_SENTINEL	((size_t)0x5a5a5a5a)
+#define ERRNO_SENTINEL	4242
+
+TEST(missing_device_returns_not_supported)
+{
+	static const char src[] = "zxmem";
+	char buf[sizeof(src)];
+	size_t actual = ACTUAL_SENTINEL;
+	zx_handle_t self;
+	zx_status_t status;
+	int pass;
+
+	if (access(ZXMEM_DEVICE_PATH, F_OK) == 0 || errno != ENOENT)
+		SKIP(return, "%s exists; this test needs it absent",
+		     ZXMEM_DEVICE_PATH);
+
+	/* Any handle will do: the device is missing before it matters. */
+	self = 0;
+
+	/* Twice each: a missing device must not be remembered. */
+	for (pass = 0; pass < 2; pass++) {
+		errno = ERRNO_SENTINEL;
+		status = zx_process_read_memory(self, (zx_vaddr_t)src, buf,
+						sizeof(buf), &actual);
+		EXPECT_EQ(ZX_ERR_NOT_SUPPORTED, status);
+		EXPECT_EQ(ACTUAL_SENTINEL, actual);
+		EXPECT_EQ(ERRNO_SENTINEL, errno);
+
+		errno = ERRNO_SENTINEL;
+		status = zx_process_write_memory(self, (zx_vaddr_t)buf, src,
+						 sizeof(src), &actual);
+		EXPECT_EQ(ZX_ERR_NOT_SUPPORTED, status);
+		EXPECT_EQ(ACTUAL_SENTINEL, actual);
+		EXPECT_EQ(ERRNO_SENTINEL, errno);
+
+		/* A NULL actual is allowed. */
+		status = zx_process_read_memory(self, (zx_vaddr_t)src, buf,
+						sizeof(buf), NULL);
+		EXPECT_EQ(ZX_ERR_NOT_SUPPORTED, status);
+		status = zx_process_write_memory(self, (zx_vaddr_t)buf, src,
+						 sizeof(src), NULL);
+		EXPECT_EQ(ZX_ERR_NOT_SUPPORTED, status);
+
+		EXPECT_EQ(0, zxmem_device_fd_plus_one);
+	}
+}
+
+TEST_HARNESS_MAIN
