@@ -309,6 +309,7 @@ static struct kunit_suite zxmem_test_suite = {
 	.name = "zxmem",
 	.test_cases = zxmem_test_cases,
 };
+
 kunit_test_suite(zxmem_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for zxmem's decisions");
