@@ -29,6 +29,23 @@ CONFIG_ZXMEM_KUNIT_TEST=y
 CFG
 
 cd "$ksrc"
-exec python3 tools/testing/kunit/kunit.py run --arch=um \
+log=$build/kunit.log
+set +e
+python3 tools/testing/kunit/kunit.py run --arch=um \
 	--build_dir="$build" --kunitconfig="$build/.kunitconfig" \
-	--jobs="$(nproc)" ${LLVM:+--make_options LLVM=1} "$@"
+	--jobs="$(nproc)" ${LLVM:+--make_options LLVM=1} "$@" </dev/null 2>&1 |
+	tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+
+# "Testing complete. Ran 15 tests: passed: 15, failed: 1, skipped: 2"
+if [ -n "${ZXMEM_KUNIT_COUNTS:-}" ]; then
+	line=$(grep -o 'Ran [0-9]* tests:.*' "$log" | tail -n 1)
+	count() { sed -n "s/.*$1: \([0-9]*\).*/\1/p" <<<"$line"; }
+	passed=$(count passed) failed=$(count failed) skipped=$(count skipped)
+	failed=${failed:-0}
+	[ -n "$line" ] && [ "$rc" -eq 0 ] || failed=$((failed + 1))
+	echo "passed=${passed:-0} failed=$failed skipped=${skipped:-0}" \
+		> "$ZXMEM_KUNIT_COUNTS"
+fi
+exit "$rc"
