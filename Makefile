@@ -4,7 +4,7 @@
 #   make demo          boot a VM, load zxmem, patch a running program
 #   make check         KUnit, lint gates and the VM suite; ends with
 #                      "N passed, M failed"
-#   make kunit         only the KUnit suite (UML kernel)
+#   make kunit         only the KUnit suite (UML kernel; LLVM=1: clang)
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
@@ -31,7 +31,7 @@ TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
-	check-all kunit-run lint-run vm-check vm-demo vm-module
+	check-all vm-check vm-demo vm-module
 
 all: modules
 
@@ -67,10 +67,13 @@ demo: deps
 # Everything below needs VM_KVER, set by the targets above.
 
 # Every stage runs, whatever the others did; summary.sh adds them up.
-STAGE_COUNTS = build/kunit.counts build/lint.counts $(VM_OUT)/check/counts
+STAGE_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
+	       $(VM_OUT)/check/counts
 check-all:
 	@rm -f $(STAGE_COUNTS) && mkdir -p build
 	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit.counts scripts/kunit.sh
+	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit-clang.counts LLVM=1 \
+		scripts/kunit.sh
 	-@ZXMEM_LINT_COUNTS=$(CURDIR)/build/lint.counts scripts/lint.sh $(VM_KDIR)
 	-@$(MAKE) --no-print-directory vm-check
 	@scripts/summary.sh $(STAGE_COUNTS)

@@ -5,6 +5,7 @@
 # linux-source tree in $ZXMEM_CACHE, with the kernel's own kunit.py.
 # The module's sources are linked in as drivers/misc/zxmem; the build
 # directory stays in the cache, so later runs are incremental.
+# LLVM=1 builds the same kernel with clang instead of gcc.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,6 +46,10 @@ if [ -n "${ZXMEM_KUNIT_COUNTS:-}" ]; then
 	passed=$(count passed) failed=$(count failed) skipped=$(count skipped)
 	failed=${failed:-0}
 	[ -n "$line" ] && [ "$rc" -eq 0 ] || failed=$((failed + 1))
+	# The compiler's word on our own files counts as a failure too.
+	if grep -E '(zxmem|drivers/misc/zxmem)/[^ ]*: (warning|error):' "$log"; then
+		failed=$((failed + 1))
+	fi
 	echo "passed=${passed:-0} failed=$failed skipped=${skipped:-0}" \
 		> "$ZXMEM_KUNIT_COUNTS"
 fi
