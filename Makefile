@@ -25,7 +25,7 @@ VM_KERNEL = /boot/vmlinuz-$(VM_KVER)
 VM_OUT = $(CURDIR)/build/vm
 
 SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
-TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror \
+TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
 TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h

@@ -13,7 +13,9 @@
  * Exit status 0 only if the write returned ZX_OK and the target's later
  * lines show the new text.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
