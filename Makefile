@@ -39,6 +39,8 @@ modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 kunit-module:
+	@grep -qs '^CONFIG_KUNIT=[ym]' $(KDIR)/include/config/auto.conf || \
+		{ echo "$(KDIR): kernel built without CONFIG_KUNIT"; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) ZXMEM_KUNIT=m modules
 
 clean:
