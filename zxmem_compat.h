@@ -15,17 +15,26 @@
  * zxmem_pidfd_pid() - the struct pid behind a pidfd
  * @file: any open file
  *
- * pidfd_pid() is not exported to modules.  Up to 6.8 a pidfd is an
- * anon_inode file named "[pidfd]" whose private_data is the struct pid;
- * no other anon_inode user takes that name, and user space cannot name an
- * anon_inode file at all.
+ * pidfd_pid() is not exported to modules, so recognise a pidfd by where it
+ * lives.  From 6.9 (with CONFIG_FS_PID) pidfds are the files of pidfs,
+ * which has no other files, and the inode's i_private is the pid.  Before
+ * that a pidfd is an anon_inode file named "[pidfd]" whose private_data is
+ * the pid; no other anon_inode user takes that name, and user space cannot
+ * name an anon_inode file at all.  Both are tested, not the version: a
+ * 6.9+ kernel built without pidfs still makes anon_inode pidfds.
  *
  * Return: the pid (no reference taken: it lives as long as @file), or NULL
  * if @file is not a pidfd.
  */
 static inline struct pid *zxmem_pidfd_pid(struct file *file)
 {
-	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
+	struct inode *inode = file_inode(file);
+
+#ifdef PID_FS_MAGIC
+	if (inode->i_sb->s_magic == PID_FS_MAGIC)
+		return inode->i_private;
+#endif
+	if (inode->i_sb->s_magic != ANON_INODE_FS_MAGIC)
 		return NULL;
 	if (strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
 		return NULL;
