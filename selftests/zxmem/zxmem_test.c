@@ -33,6 +33,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -1330,6 +1331,146 @@ TEST_F(child, read_from_own_process_succeeds)
 	ASSERT_EQ(page, r.actual);
 	ASSERT_EQ(0, r.mismatches);
 	close(self_pidfd);
+}
+
+/*
+ * pidfs (6.9+) and thread pidfds (PIDFD_THREAD, 6.9+): what changes there
+ * is where the pid behind a pidfd is found, so these run the same calls
+ * through such handles.  On a kernel without them they are skipped.
+ */
+#ifndef PID_FS_MAGIC
+#define PID_FS_MAGIC		0x50494446
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD		O_EXCL
+#endif
+
+TEST_F(child, pidfd_on_pidfs_is_a_process_handle)
+{
+	size_t page = page_size();
+	struct statfs fs;
+	struct transfer w;
+	uint8_t *mine;
+	int self_pidfd;
+
+	RETURN_IF_SETUP_SKIPPED();
+	self_pidfd = sys_pidfd_open(getpid());
+	ASSERT_LE(0, self_pidfd);
+	ASSERT_EQ(0, fstatfs(self_pidfd, &fs));
+	if (fs.f_type != PID_FS_MAGIC) {
+		close(self_pidfd);
+		SKIP(return, "pidfds are anon_inode files on this kernel");
+	}
+	mine = map_buffer(_metadata, page);
+	fill_pattern(mine, page, SEED_OLD);
+
+	w = write_pattern(_metadata, self_pidfd, (uintptr_t)mine, page,
+			  SEED_NEW);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(page, w.actual);
+	ASSERT_EQ(0, count_mismatches(mine, page, SEED_NEW));
+	close(self_pidfd);
+}
+
+struct parked_thread {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pid_t tid;
+	bool release;
+};
+
+static void *park(void *arg)
+{
+	struct parked_thread *parked = arg;
+
+	pthread_mutex_lock(&parked->lock);
+	parked->tid = gettid();
+	pthread_cond_broadcast(&parked->cond);
+	while (!parked->release)
+		pthread_cond_wait(&parked->cond, &parked->lock);
+	pthread_mutex_unlock(&parked->lock);
+	return NULL;
+}
+
+TEST_F(child, thread_pidfd_of_own_thread_writes_and_reads)
+{
+	struct parked_thread parked = {
+		.lock = PTHREAD_MUTEX_INITIALIZER,
+		.cond = PTHREAD_COND_INITIALIZER,
+	};
+	size_t page = page_size();
+	struct transfer w, r;
+	pthread_t thread;
+	int thread_pidfd;
+	uint8_t *mine;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, pthread_create(&thread, NULL, park, &parked));
+	pthread_mutex_lock(&parked.lock);
+	while (!parked.tid)
+		pthread_cond_wait(&parked.cond, &parked.lock);
+	pthread_mutex_unlock(&parked.lock);
+
+	thread_pidfd = syscall(SYS_pidfd_open, parked.tid, PIDFD_THREAD);
+	if (thread_pidfd < 0) {
+		pthread_mutex_lock(&parked.lock);
+		parked.release = true;
+		pthread_cond_broadcast(&parked.cond);
+		pthread_mutex_unlock(&parked.lock);
+		pthread_join(thread, NULL);
+		ASSERT_EQ(EINVAL, errno);
+		SKIP(return, "no PIDFD_THREAD on this kernel");
+	}
+	mine = map_buffer(_metadata, page);
+	fill_pattern(mine, page, SEED_OLD);
+
+	/* A thread of our own group: the same right as the process pidfd. */
+	w = write_pattern(_metadata, thread_pidfd, (uintptr_t)mine, page,
+			  SEED_NEW);
+	r = read_pattern(_metadata, thread_pidfd, (uintptr_t)mine, page,
+			 SEED_NEW);
+
+	pthread_mutex_lock(&parked.lock);
+	parked.release = true;
+	pthread_cond_broadcast(&parked.cond);
+	pthread_mutex_unlock(&parked.lock);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	close(thread_pidfd);
+
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(page, w.actual);
+	ASSERT_EQ(0, count_mismatches(mine, page, SEED_NEW));
+	ASSERT_STATUS(ZX_OK, r.status);
+	ASSERT_EQ(page, r.actual);
+	ASSERT_EQ(0, r.mismatches);
+}
+
+TEST_F(child, thread_pidfd_follows_the_tracer_rule)
+{
+	size_t page = page_size();
+	int thread_pidfd;
+	struct transfer w;
+	int64_t addr;
+
+	RETURN_IF_SETUP_SKIPPED();
+	thread_pidfd = syscall(SYS_pidfd_open, self->target.pid, PIDFD_THREAD);
+	if (thread_pidfd < 0) {
+		ASSERT_EQ(EINVAL, errno);
+		SKIP(return, "no PIDFD_THREAD on this kernel");
+	}
+	addr = target_map_anon(&self->target, page, SEED_OLD);
+	ASSERT_LT(0, addr);
+
+	w = write_pattern(_metadata, thread_pidfd, addr, page, SEED_NEW);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	w = write_pattern(_metadata, thread_pidfd, addr, page, SEED_NEW);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(page, w.actual);
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
+	close(thread_pidfd);
 }
 
 struct thread_write {

@@ -1,0 +1,127 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make one kernel of scripts/kernels.conf ready in the cache and print where
+# it is, as shell assignments:
+#
+#   scripts/kernel.sh NAME   ->   KERNEL=/path/to/bzImage
+#                                 KDIR=/path/to/build/dir
+#
+# Downloads use a private apt configuration for the kernel's suite, with
+# the mirror this machine's own apt sources name; the system's sources are
+# never touched.  Everything lands in ${ZXMEM_CACHE:-$HOME/.cache/zxmem}/
+# kernels/NAME and is reused while its version stays the same.
+set -euo pipefail
+
+name=${1:?usage: kernel.sh NAME}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${ZXMEM_CACHE:-$HOME/.cache/zxmem}
+
+die() {
+	echo "kernel.sh: $*" >&2
+	exit 1
+}
+
+read -r _ kind suite version < <(awk -v n="$name" '$1 == n' "$here/kernels.conf") ||
+	die "no kernel '$name' in scripts/kernels.conf"
+dir=$cache/kernels/$name
+
+# The archive this machine already uses, from deb822 or one-line sources.
+mirror_uri() {
+	local uri
+
+	uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		tr ' ' '\n' | grep -v -e security -e '^$' | head -n 1)
+	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
+		/etc/apt/sources.list 2>/dev/null)
+	[ -n "$uri" ] || die "no Debian mirror in this machine's apt sources"
+	echo "$uri"
+}
+
+# apt_download PACKAGE...: fetch .debs of $suite into $dir/debs.
+apt_download() {
+	local apt=$cache/apt/$suite
+	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
+		    -o Dir::Etc::SourceParts=/dev/null
+		    -o "Dir::State::Lists=$apt/lists"
+		    -o "Dir::Cache=$apt/cache"
+		    -o APT::Sandbox::User=root)
+
+	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) $suite main" \
+		> "$apt/sources.list"
+	apt-get -qq "${opts[@]}" update >&2
+	(cd "$dir/debs" && apt-get -qq "${opts[@]}" download "$@" >&2)
+}
+
+# Debian's own image and headers, unpacked; the headers' Makefile names
+# /usr/src absolutely, so it is pointed at the unpacked copy.
+prepare_debs() {
+	local root=$dir/root
+
+	if [ "$(cat "$dir/.ready" 2>/dev/null)" != "$version" ]; then
+		echo "kernel.sh: fetching Linux $version from $suite" >&2
+		rm -rf "$dir" && mkdir -p "$dir"
+		apt_download "linux-image-$version-amd64-unsigned" \
+			"linux-headers-$version-amd64" \
+			"linux-headers-$version-common" "linux-kbuild-$version"
+		for deb in "$dir"/debs/*.deb; do
+			dpkg -x "$deb" "$root"
+		done
+		sed -i "s|^include /usr/src/|include $root/usr/src/|" \
+			"$root/usr/src/linux-headers-$version-amd64/Makefile"
+		rm -rf "$dir/debs"
+		echo "$version" > "$dir/.ready"
+	fi
+	echo "KERNEL=$root/boot/vmlinuz-$version-amd64"
+	echo "KDIR=$root/usr/src/linux-headers-$version-amd64"
+}
+
+# A small guest kernel built from Debian's linux-source with this
+# machine's gcc; the build directory doubles as KDIR for the module.
+prepare_source() {
+	local src=$dir/src build=$dir/build stamp
+
+	if [ "$(cat "$dir/.src" 2>/dev/null)" != "$version" ]; then
+		echo "kernel.sh: fetching linux-source-$name $version from $suite" >&2
+		rm -rf "$dir" && mkdir -p "$dir"
+		apt_download "linux-source-$name=$version"
+		dpkg-deb --fsys-tarfile "$dir"/debs/linux-source-*.deb |
+			tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+			tar -xJ -C "$dir"
+		mv "$dir"/linux-source-* "$src"
+		rm -rf "$dir/debs"
+		echo "$version" > "$dir/.src"
+	fi
+
+	stamp="$version $(sha256sum "$here/guest.config" | cut -c1-16)"
+	if [ "$(cat "$dir/.built" 2>/dev/null)" != "$stamp" ]; then
+		echo "kernel.sh: building Linux $version for the guest" >&2
+		mkdir -p "$build"
+		make -s -C "$src" O="$build" tinyconfig >&2
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" \
+			"$build/.config" "$here/guest.config" >/dev/null
+		make -s -C "$src" O="$build" olddefconfig >&2
+		make -s -C "$src" O="$build" -j "$(nproc)" bzImage modules >&2
+		echo "$stamp" > "$dir/.built"
+	fi
+	echo "KERNEL=$build/arch/x86/boot/bzImage"
+	echo "KDIR=$build"
+}
+
+case $kind in
+installed)
+	kver=$("$here/deps.sh" --kver)
+	echo "KERNEL=/boot/vmlinuz-$kver"
+	echo "KDIR=/usr/src/linux-headers-$kver"
+	;;
+debs)
+	prepare_debs
+	;;
+source)
+	prepare_source
+	;;
+*)
+	die "unknown kind '$kind' for $name"
+	;;
+esac
