@@ -28,6 +28,7 @@
 
 #include <linux/capability.h>
 #include <linux/file.h>
+#include <linux/highmem.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
@@ -55,9 +56,12 @@ MODULE_PARM_DESC(enable_debugging_syscalls,
 		 "Allow zx_process_write_memory(), as Zircon's kernel.enable-debugging-syscalls (default: off)");
 
 /*
- * The most one access_process_vm() call moves, and so the most kernel
- * memory one call allocates, whatever the request's size.
+ * Bounds on what one call holds, whatever the request's size: pinned
+ * target pages per mmap lock round trip (their pointers live on the
+ * stack), and the bounce buffer of writes into executable mappings.
  */
+#define ZXMEM_PIN_BATCH		32
+#define ZXMEM_STACK_BOUNCE	64
 #define ZXMEM_CHUNK_SIZE	SZ_16K
 
 /* Everything one call holds; zxmem_release() lets go of it. */
@@ -69,6 +73,7 @@ struct zxmem_call {
 	unsigned long vaddr;
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
+	bool exec;		/* those bytes touch an executable mapping */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -175,6 +180,7 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			stopped = true;
 			continue;
 		}
+		call->exec |= !!(vma->vm_flags & VM_EXEC);
 		reach = vma->vm_end;
 	}
 	call->len = min(reach, end) - start;
@@ -188,63 +194,162 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 	if (!access_ok(call->buffer, size))
 		return ZX_ERR_INVALID_ARGS;
 	/*
-	 * A write of several chunks must not stop half-way on a buffer that
-	 * was bad from the start: fault it all in before the first chunk.
-	 * One chunk needs no check, its copy_from_user() comes first.
+	 * A write copies straight into the target's pages, so a buffer that
+	 * is bad from the start must be refused before the first byte: fault
+	 * it all in now.
 	 */
-	if (call->write && call->len > ZXMEM_CHUNK_SIZE &&
-	    fault_in_readable(call->buffer, call->len))
+	if (call->write && fault_in_readable(call->buffer, call->len))
 		return ZX_ERR_INVALID_ARGS;
 	return ZX_OK;
 }
 
-/* Should the copy stop after this chunk? */
+/* Should the copy stop after this step? */
 static bool zxmem_copy_interrupted(const struct zxmem_call *call)
 {
 	/*
-	 * access_process_vm() looks the mm up again for every chunk: stop
-	 * once an exec or exit has replaced the mm that the checks passed.
+	 * Stop once an exec or exit has replaced the mm that the checks
+	 * passed: what follows would not be what the caller asked for.
 	 */
 	return fatal_signal_pending(current) ||
 	       READ_ONCE(call->target->mm) != call->mm;
 }
 
-static int zxmem_copy(struct zxmem_call *call, u64 *actual)
+/*
+ * Copy between the caller's buffer and @nr pinned pages of the target,
+ * starting @offset bytes into the first page.  Returns the bytes moved;
+ * sets @buffer_fault if the caller's buffer faulted.
+ */
+static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
+			       long nr, size_t offset, size_t len, size_t done,
+			       bool *buffer_fault)
 {
-	unsigned int gup_flags = FOLL_FORCE | (call->write ? FOLL_WRITE : 0);
-	size_t bounce_size = min_t(size_t, call->len, ZXMEM_CHUNK_SIZE);
-	bool buffer_fault = false;
-	size_t done = 0;
-	void *bounce;
-	int status;
+	size_t moved = 0;
+	long i;
 
-	bounce = kmalloc(bounce_size, GFP_KERNEL);
-	if (!bounce)
-		return ZX_ERR_NO_MEMORY;
+	for (i = 0; i < nr && moved < len; i++, offset = 0) {
+		size_t step = min_t(size_t, PAGE_SIZE - offset, len - moved);
+		void __user *user = call->buffer + done + moved;
+		void *kaddr = kmap_local_page(pages[i]);
+		unsigned long left;
 
-	while (done < call->len) {
-		size_t chunk = zxmem_chunk_len(done, call->len, bounce_size);
-		int copied;
+		if (call->write) {
+			/*
+			 * Not copy_from_user(): it zeroes what it could not
+			 * copy, and this is the target's page, not a kernel
+			 * buffer.  access_ok() covered the whole buffer.
+			 */
+			left = __copy_from_user(kaddr + offset, user, step);
+			flush_dcache_page(pages[i]);
+		} else {
+			left = copy_to_user(user, kaddr + offset, step);
+		}
+		kunmap_local(kaddr);
 
-		if (call->write &&
-		    copy_from_user(bounce, call->buffer + done, chunk)) {
-			buffer_fault = true;
+		moved += step - left;
+		if (left) {
+			*buffer_fault = true;
 			break;
 		}
-		copied = access_process_vm(call->target, call->vaddr + done,
+	}
+	return moved;
+}
+
+/*
+ * The data path: pin a batch of the target's pages and copy straight
+ * between them and the caller's buffer, one copy, no kernel buffer, no
+ * mmap lock held while copying (the shape of process_vm_rw()).
+ */
+static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
+{
+	unsigned int gup_flags = FOLL_FORCE | (call->write ? FOLL_WRITE : 0);
+	struct page *pages[ZXMEM_PIN_BATCH];
+	size_t done = 0;
+
+	while (done < call->len) {
+		unsigned long addr = call->vaddr + done;
+		size_t offset = offset_in_page(addr);
+		size_t want = zxmem_chunk_len(done, call->len,
+					      ZXMEM_PIN_BATCH * PAGE_SIZE - offset);
+		int locked = 1;
+		size_t moved;
+		long pinned;
+
+		if (mmap_read_lock_killable(call->mm))
+			break;
+		pinned = zxmem_pin_user_pages_remote(call->mm, addr - offset,
+						     zxmem_pages_spanned(offset, want),
+						     gup_flags, pages, &locked);
+		if (locked)
+			mmap_read_unlock(call->mm);
+		if (pinned <= 0)
+			break;
+
+		moved = zxmem_copy_pages(call, pages, pinned, offset, want, done,
+					 buffer_fault);
+		unpin_user_pages_dirty_lock(pages, pinned, call->write);
+		done += moved;
+		if (*buffer_fault || moved < want || zxmem_copy_interrupted(call))
+			break;
+	}
+	return done;
+}
+
+/*
+ * Writes into executable mappings go through access_process_vm(): its
+ * copy_to_user_page() does the instruction-cache maintenance that some
+ * architectures need before a patched instruction (a breakpoint) runs.
+ * Such writes are small, so they bounce through a kernel buffer: on the
+ * stack up to ZXMEM_STACK_BOUNCE bytes, else at most ZXMEM_CHUNK_SIZE.
+ */
+static int zxmem_copy_bounced(struct zxmem_call *call, size_t *done,
+			      bool *buffer_fault)
+{
+	unsigned int gup_flags = FOLL_FORCE | FOLL_WRITE;
+	size_t bounce_size = min_t(size_t, call->len, ZXMEM_CHUNK_SIZE);
+	u8 stack_bounce[ZXMEM_STACK_BOUNCE];
+	void *bounce = stack_bounce;
+
+	if (bounce_size > sizeof(stack_bounce)) {
+		bounce = kmalloc(bounce_size, GFP_KERNEL);
+		if (!bounce)
+			return ZX_ERR_NO_MEMORY;
+	}
+
+	while (*done < call->len) {
+		size_t chunk = zxmem_chunk_len(*done, call->len, bounce_size);
+		int copied;
+
+		if (copy_from_user(bounce, call->buffer + *done, chunk)) {
+			*buffer_fault = true;
+			break;
+		}
+		copied = access_process_vm(call->target, call->vaddr + *done,
 					   bounce, chunk, gup_flags);
 		if (copied <= 0)
 			break;
-		if (!call->write &&
-		    copy_to_user(call->buffer + done, bounce, copied)) {
-			buffer_fault = true;
-			break;
-		}
-		done += copied;
+		*done += copied;
 		if (copied < chunk || zxmem_copy_interrupted(call))
 			break;
 	}
-	kfree(bounce);
+
+	if (bounce != stack_bounce)
+		kfree(bounce);
+	return ZX_OK;
+}
+
+static int zxmem_copy(struct zxmem_call *call, u64 *actual)
+{
+	bool buffer_fault = false;
+	size_t done = 0;
+	int status;
+
+	if (call->write && call->exec) {
+		status = zxmem_copy_bounced(call, &done, &buffer_fault);
+		if (status != ZX_OK)
+			return status;
+	} else {
+		done = zxmem_copy_pinned(call, &buffer_fault);
+	}
 
 	status = zxmem_copy_status(done, buffer_fault);
 	if (status == ZX_OK)

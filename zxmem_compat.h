@@ -8,6 +8,7 @@
 
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/string.h>
 
@@ -39,6 +40,36 @@ static inline struct pid *zxmem_pidfd_pid(struct file *file)
 	if (strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
 		return NULL;
 	return file->private_data;
+}
+
+/**
+ * zxmem_pin_user_pages_remote() - pin_user_pages_remote() without @vmas
+ * @mm: the target's mm, with its mmap lock held for reading
+ * @start: first page's address
+ * @nr_pages: pages to pin
+ * @gup_flags: FOLL_* flags
+ * @pages: where the pinned pages go
+ * @locked: as for pin_user_pages_remote()
+ *
+ * 6.5 dropped the @vmas argument; Kbuild finds out which form the headers
+ * declare and sets ZXMEM_GUP_HAS_VMAS for the old one.
+ *
+ * Return: pages pinned, or a negative errno.
+ */
+static inline long zxmem_pin_user_pages_remote(struct mm_struct *mm,
+					       unsigned long start,
+					       unsigned long nr_pages,
+					       unsigned int gup_flags,
+					       struct page **pages,
+					       int *locked)
+{
+#ifdef ZXMEM_GUP_HAS_VMAS
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, locked);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     locked);
+#endif
 }
 
 #endif /* _ZXMEM_COMPAT_H */

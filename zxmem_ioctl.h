@@ -185,6 +185,18 @@ static inline size_t zxmem_chunk_len(size_t done, size_t len, size_t chunk)
 }
 
 /**
+ * zxmem_pages_spanned() - how many pages a run of bytes touches
+ * @offset: where the run starts within its first page
+ * @len: its length, at least 1
+ *
+ * Return: the number of pages from the first byte's to the last byte's.
+ */
+static inline unsigned long zxmem_pages_spanned(size_t offset, size_t len)
+{
+	return DIV_ROUND_UP(offset + len, PAGE_SIZE);
+}
+
+/**
  * zxmem_copy_status() - the status of a copy that has stopped
  * @done: bytes copied into (or out of) the target
  * @buffer_fault: the caller's own buffer faulted

@@ -253,6 +253,19 @@ static void chunks_cover_the_range_exactly(struct kunit *test)
 	}
 }
 
+static void pages_spanned_counts_partial_pages(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(0, 1), 1UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(0, PAGE_SIZE), 1UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(0, PAGE_SIZE + 1), 2UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(PAGE_SIZE - 1, 1), 1UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(PAGE_SIZE - 1, 2), 2UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(8, 32 * PAGE_SIZE - 8), 32UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(8, 32 * PAGE_SIZE), 33UL);
+	KUNIT_EXPECT_EQ(test, zxmem_pages_spanned(0, SZ_64M),
+			(unsigned long)(SZ_64M / PAGE_SIZE));
+}
+
 static void copy_status_mapping(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, zxmem_copy_status(1, false), ZX_OK);
@@ -299,6 +312,7 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(range_end_clamps_instead_of_wrapping),
 	KUNIT_CASE(overlaps_is_half_open),
 	KUNIT_CASE(chunks_cover_the_range_exactly),
+	KUNIT_CASE(pages_spanned_counts_partial_pages),
 	KUNIT_CASE(copy_status_mapping),
 	KUNIT_CASE(status_values_match_zircon),
 	KUNIT_CASE(abi_layout_is_fixed),
