@@ -26,7 +26,6 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/fs.h>
@@ -39,7 +38,6 @@
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -126,10 +124,10 @@ static int zxmem_check_mm_access(struct zxmem_call *call)
 {
 	struct zxmem_caller *caller = &call->caller;
 
-	caller->dumpable = get_dumpable(call->mm) == SUID_DUMP_USER;
-	/* Ask for the capability only when it decides: ns_capable() audits. */
-	if (!caller->same_group && !caller->dumpable)
-		caller->capable = ns_capable(call->mm->user_ns, CAP_SYS_PTRACE);
+	/* The caller's own memory needs nothing more than the relation. */
+	if (!caller->same_group)
+		zxmem_read_dumpability(call->target, call->mm,
+				       &caller->dumpable, &caller->capable);
 
 	return zxmem_decide_mm_access(caller);
 }

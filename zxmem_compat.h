@@ -8,9 +8,16 @@
 
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/capability.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/string.h>
+#ifdef ZXMEM_HAVE_EXEC_STATE
+#include <linux/sched/exec_state.h>
+#endif
 
 /**
  * zxmem_pidfd_pid() - the struct pid behind a pidfd
@@ -69,6 +76,40 @@ static inline long zxmem_pin_user_pages_remote(struct mm_struct *mm,
 #else
 	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
 				     locked);
+#endif
+}
+
+/**
+ * zxmem_read_dumpability() - what PTRACE_POKEDATA asks of a tracer
+ * @task: the target
+ * @mm: its mm, as taken for the call
+ * @dumpable: set if the target's memory is dumpable by its owner
+ * @capable: set if it is not, but the caller has CAP_SYS_PTRACE in the
+ *	user namespace that owns it
+ *
+ * Up to 6.x the mm holds both facts.  7.x keeps them in the task's
+ * exec_state, which has no exported accessor; it is RCU-protected, and the
+ * kernel's own per-access ptrace check reads it the same way, asking for
+ * the capability without an audit record, under RCU.  Kbuild sets
+ * ZXMEM_HAVE_EXEC_STATE when the headers have it.
+ */
+static inline void zxmem_read_dumpability(struct task_struct *task,
+					  struct mm_struct *mm,
+					  bool *dumpable, bool *capable)
+{
+#ifdef ZXMEM_HAVE_EXEC_STATE
+	const struct task_exec_state *state;
+
+	rcu_read_lock();
+	state = rcu_dereference(task->exec_state);
+	*dumpable = READ_ONCE(state->dumpable) == TASK_DUMPABLE_OWNER;
+	*capable = !*dumpable &&
+		   ns_capable_noaudit(state->user_ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
+#else
+	*dumpable = get_dumpable(mm) == SUID_DUMP_USER;
+	*capable = !*dumpable &&
+		   ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE);
 #endif
 }
 
