@@ -7,6 +7,10 @@
 #   make kunit         only the KUnit suite (UML kernel; LLVM=1: clang)
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
+#   make check-debug   the VM suite, a fuzzer, race and fault-injection tests
+#                      on a KASAN/lockdep/kmemleak/UBSAN kernel
+#   make bench         zxmem against process_vm_writev, /proc/PID/mem and
+#                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
 #   make clean
 #
@@ -20,7 +24,8 @@ export ZXMEM_CACHE
 
 # The kernels the VM suite runs on (scripts/kernels.conf); KVER=NAME picks
 # one of them.  make demo and make lint use Debian 12's own kernel.
-KERNELS := $(shell awk '!/^\#/ && NF { print $$1 }' scripts/kernels.conf)
+KERNELS := $(shell awk '!/^\#/ && NF && $$1 !~ /-debug$$/ { print $$1 }' \
+	     scripts/kernels.conf)
 KVER ?= $(KERNELS)
 
 # Debian 12's kernel; found by scripts/deps.sh once the packages are there.
@@ -33,9 +38,12 @@ SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
 TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
+DEBUG_BINS = selftests/zxmem/fuzz selftests/zxmem/races
+DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
+	check-debug debug-all bench vm-bench \
 	check-all vm-check vm-demo vm-module
 
 all: modules
@@ -51,7 +59,8 @@ kunit-module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
-	rm -rf build $(TEST_BINS) selftests/zxmem/demo
+	rm -rf build $(TEST_BINS) $(DEBUG_BINS) selftests/zxmem/demo \
+		selftests/zxmem/bench
 
 deps:
 	@scripts/deps.sh
@@ -64,6 +73,12 @@ kunit: deps
 
 lint: deps
 	@scripts/lint.sh /usr/src/linux-headers-$$(scripts/deps.sh --kver)
+
+bench: deps
+	@$(MAKE) --no-print-directory vm-bench VM_KVER=$$(scripts/deps.sh --kver)
+
+check-debug: deps
+	@$(MAKE) --no-print-directory debug-all
 
 vm-test: deps
 	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
@@ -98,6 +113,28 @@ vm-check: $(TEST_BINS)
 		scripts/vm-suite.sh $$k $(VM_OUT)/$$k $(TEST_BINS) \
 			selftests/zxmem/run.sh || rc=1; \
 	done; exit $$rc
+
+# The debug kernel is slow under TCG: KASAN and lockdep on every access.
+debug-all: $(TEST_BINS) $(DEBUG_BINS)
+	@rm -rf $(VM_OUT)/debug-guest && mkdir -p $(VM_OUT)/debug-guest
+	@cp selftests/zxmem/debug.sh $(VM_OUT)/debug-guest/run.sh
+	-@ZXMEM_VM_TIMEOUT=3600 scripts/vm-suite.sh $(DEBUG_KERNEL) \
+		$(VM_OUT)/$(DEBUG_KERNEL) $(TEST_BINS) $(DEBUG_BINS) \
+		$(VM_OUT)/debug-guest/run.sh
+	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts
+
+# Missed ratio targets are "not ok" lines, not a failed command: the
+# numbers are the product, so the plot is drawn either way.
+vm-bench: vm-module selftests/zxmem/bench
+	@rm -rf $(VM_OUT)/bench && mkdir -p $(VM_OUT)/bench
+	@cp selftests/zxmem/bench.sh $(VM_OUT)/bench/run.sh
+	@scripts/mkinitramfs.sh $(VM_OUT)/bench/initrd.cpio.gz zxmem.ko \
+		selftests/zxmem/bench $(VM_OUT)/bench/run.sh
+	-@scripts/vm-run.sh --kernel $(VM_KERNEL) \
+		--initrd $(VM_OUT)/bench/initrd.cpio.gz \
+		--out $(VM_OUT)/bench --timeout 1500 --quiet
+	@scripts/bench-plot.sh $(VM_OUT)/bench
+	@cat $(VM_OUT)/bench/bench.txt
 
 vm-demo: vm-module selftests/zxmem/demo
 	@rm -rf $(VM_OUT)/demo && mkdir -p $(VM_OUT)/demo

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host side of "make bench": turn the console log of a bench VM run into
+# data, a table and a plot:
+#
+#   scripts/bench-plot.sh OUTDIR
+#
+# reads OUTDIR/console.log (written by vm-run.sh) and writes
+#   OUTDIR/bench.dat  the "bench-data:" lines without their prefix:
+#                     size dir method median_ns p10_ns p90_ns mbps
+#   OUTDIR/bench.txt  the human tables (from "bench: results" to the last
+#                     "bench: N of M ratio targets met" line)
+#   OUTDIR/bench.png  throughput (MB/s, at the median time per call) against
+#                     size, log-log, one line per method, write and read side
+#                     by side; the bars span the p10-p90 of the samples
+# gnuplot comes from the Debian package gnuplot-nox, installed if missing.
+set -euo pipefail
+
+die() {
+	echo "bench-plot.sh: $*" >&2
+	exit 1
+}
+
+(($# == 1)) || die "usage: $0 OUTDIR"
+out=$1
+log=$out/console.log
+[[ -r $log ]] || die "$log: cannot read the console log"
+
+dat=$out/bench.dat
+txt=$out/bench.txt
+png=$out/bench.png
+
+# Serial lines may end in \r; the data lines have exactly seven fields.
+sed -n 's/\r$//; s/^bench-data: //p' "$log" |
+	awk 'NF == 7 && $1 ~ /^[0-9]+$/' >"$dat"
+[[ -s $dat ]] || die "$log holds no bench-data: lines (did the bench finish?)"
+
+sed 's/\r$//' "$log" |
+	sed -n '/^bench: results$/,/^bench: [0-9]* of [0-9]* ratio targets met$/p' |
+	grep -av '^bench-data: ' >"$txt" || true
+[[ -s $txt ]] || die "$log holds no result table"
+
+if ! command -v gnuplot >/dev/null; then
+	echo "bench-plot.sh: installing gnuplot-nox"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q gnuplot-nox >/dev/null ||
+		die "cannot install gnuplot-nox"
+fi
+
+# pngcairo draws nicer lines; plain png (libgd) is the fallback.
+term='png noenhanced size 1600,700 font ",11"'
+if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
+	term='pngcairo noenhanced size 1600,700 font ",11"'
+fi
+
+# The methods in the order they appear in the data; their titles (the
+# terminal is noenhanced, so underscores stay underscores).
+mapfile -t methods < <(awk '!seen[$3]++ { print $3 }' "$dat")
+title_of() {
+	case $1 in
+	zxmem) echo 'zxmem: zx_process_write/read_memory' ;;
+	process_vm) echo 'process_vm_writev/readv' ;;
+	proc_mem) echo 'pwrite/pread on /proc/PID/mem' ;;
+	ptrace) echo 'PTRACE_POKEDATA/PEEKDATA' ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# One panel per direction; each method's line comes from awk's filter.
+# The data file's path goes to gnuplot as a variable: no quoting games.
+# shellcheck disable=SC2016,SC1003 # gnuplot's $1, a literal backslash
+panel() { # DIR
+	local dir=$1 m sep=''
+	printf 'set title "%s: throughput against size (higher is better)"\n' "$dir"
+	printf 'plot '
+	for m in "${methods[@]}"; do
+		printf '%s"< awk '\''$2 == \\"%s\\" && $3 == \\"%s\\"'\'' '\''" . dat . "'\''"' \
+			"$sep" "$dir" "$m"
+		printf ' using 1:7:(1e3 * $1 / $6):(1e3 * $1 / $5)'
+		printf ' with yerrorlines lw 2 pt 7 ps 1.2 title "%s"' "$(title_of "$m")"
+		sep=', \'$'\n''     '
+	done
+	printf '\n'
+}
+
+# The title names the conditions: the kernel's THP policy and how much of
+# the target huge pages cover change the picture.
+setup=$(sed -n 's/^kernel \([^ ]*\) .*transparent hugepages: \(.*\)$/kernel \1, THP policy: \2/p' "$txt" | head -n 1)
+target=$(sed -n 's/^target: //p' "$txt" | head -n 1)
+title="zxmem benchmark (QEMU TCG guest: compare the lines, not the absolute values)"
+title+="\\n${setup//\"/}\\ntarget: ${target//\"/}"
+
+{
+	printf 'set terminal %s\n' "$term"
+	printf 'set output png\n'
+	printf 'set multiplot layout 1, 2 title "%s"\n' "$title"
+	cat <<'GNUPLOT'
+set logscale xy
+set xrange [4:128 * 1024 * 1024]
+set xtics ("8 B" 8, "64 B" 64, "512 B" 512, "4 KiB" 4096, "64 KiB" 65536, \
+	   "1 MiB" 1048576, "16 MiB" 16777216, "64 MiB" 67108864)
+set format y "%g"
+set xlabel "bytes per call"
+set ylabel "MB/s (1e6 bytes/s), at the median time per call"
+set grid xtics ytics mytics
+set key bottom right box opaque
+GNUPLOT
+	panel write
+	panel read
+	printf 'unset multiplot\n'
+} >"$out/bench.gp"
+
+gnuplot -e "dat = '$dat'; png = '$png'" "$out/bench.gp" ||
+	die "gnuplot failed (script: $out/bench.gp)"
+echo "bench-plot.sh: wrote $dat, $txt and $png"
