@@ -7,8 +7,8 @@
 #   make kunit         only the KUnit suite (UML kernel; LLVM=1: clang)
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
-#   make check-debug   the VM suite, a fuzzer, race and fault-injection tests
-#                      on a KASAN/lockdep/kmemleak/UBSAN kernel
+#   make check-debug   the VM suite and fault injection on a KASAN/lockdep/
+#                      kmemleak/UBSAN kernel, then a kmemleak scan
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
@@ -38,7 +38,7 @@ SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
 TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
-DEBUG_BINS = selftests/zxmem/fuzz selftests/zxmem/races
+DEBUG_BINS = selftests/zxmem/faults
 DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
@@ -117,8 +117,9 @@ vm-check: $(TEST_BINS)
 # The debug kernel is slow under TCG: KASAN and lockdep on every access.
 debug-all: $(TEST_BINS) $(DEBUG_BINS)
 	@rm -rf $(VM_OUT)/debug-guest && mkdir -p $(VM_OUT)/debug-guest
-	@cp selftests/zxmem/debug.sh $(VM_OUT)/debug-guest/run.sh
-	-@ZXMEM_VM_TIMEOUT=3600 scripts/vm-suite.sh $(DEBUG_KERNEL) \
+	@cp selftests/zxmem/check-debug.sh $(VM_OUT)/debug-guest/run.sh
+	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
+		scripts/vm-suite.sh $(DEBUG_KERNEL) \
 		$(VM_OUT)/$(DEBUG_KERNEL) $(TEST_BINS) $(DEBUG_BINS) \
 		$(VM_OUT)/debug-guest/run.sh
 	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts

@@ -22,7 +22,7 @@ die() {
 	exit 1
 }
 
-read -r _ kind suite version < <(awk -v n="$name" '$1 == n' "$here/kernels.conf") ||
+read -r _ kind suite version fragments < <(awk -v n="$name" '$1 == n' "$here/kernels.conf") ||
 	die "no kernel '$name' in scripts/kernels.conf"
 dir=$cache/kernels/$name
 
@@ -78,35 +78,54 @@ prepare_debs() {
 }
 
 # A small guest kernel built from Debian's linux-source with this
-# machine's gcc; the build directory doubles as KDIR for the module.
+# machine's gcc, from tinyconfig plus the line's config fragments; the
+# build directory doubles as KDIR for the module.  Kernels of the same
+# source package share one unpacked tree.
 prepare_source() {
-	local src=$dir/src build=$dir/build stamp
+	local package=linux-source-${name%%-*}
+	local src=$cache/kernels/src/$package-$version build=$dir/build
+	local configs=() fragment stamp
 
-	if [ "$(cat "$dir/.src" 2>/dev/null)" != "$version" ]; then
-		echo "kernel.sh: fetching linux-source-$name $version from $suite" >&2
-		rm -rf "$dir" && mkdir -p "$dir"
-		apt_download "linux-source-$name=$version"
-		dpkg-deb --fsys-tarfile "$dir"/debs/linux-source-*.deb |
+	if [ ! -f "$src/.ready" ]; then
+		echo "kernel.sh: fetching $package $version from $suite" >&2
+		rm -rf "$src" "$dir/debs" && mkdir -p "$src"
+		apt_download "$package=$version"
+		dpkg-deb --fsys-tarfile "$dir"/debs/"$package"_*.deb |
 			tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
-			tar -xJ -C "$dir"
-		mv "$dir"/linux-source-* "$src"
+			tar -xJ -C "$src" --strip-components=1
 		rm -rf "$dir/debs"
-		echo "$version" > "$dir/.src"
+		touch "$src/.ready"
 	fi
 
-	stamp="$version $(sha256sum "$here/guest.config" | cut -c1-16)"
+	for fragment in ${fragments//,/ }; do
+		configs+=("$here/$fragment")
+	done
+	stamp="$version $(cat "${configs[@]}" | sha256sum | cut -c1-16)"
 	if [ "$(cat "$dir/.built" 2>/dev/null)" != "$stamp" ]; then
-		echo "kernel.sh: building Linux $version for the guest" >&2
+		echo "kernel.sh: building Linux $version ($fragments)" >&2
 		mkdir -p "$build"
 		make -s -C "$src" O="$build" tinyconfig >&2
 		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" \
-			"$build/.config" "$here/guest.config" >/dev/null
+			"$build/.config" "${configs[@]}" >/dev/null
 		make -s -C "$src" O="$build" olddefconfig >&2
+		missing=$(missing_options "$build/.config" "${configs[@]}")
+		[ -z "$missing" ] || die "not in the built config: $missing"
 		make -s -C "$src" O="$build" -j "$(nproc)" bzImage modules >&2
 		echo "$stamp" > "$dir/.built"
 	fi
 	echo "KERNEL=$build/arch/x86/boot/bzImage"
 	echo "KDIR=$build"
+}
+
+# The =y options of the fragments that olddefconfig dropped: a missing
+# dependency must not silently turn a detector off.
+missing_options() {
+	local config=$1 option
+
+	shift
+	grep -h '^CONFIG_.*=y$' "$@" | while read -r option; do
+		grep -qx "$option" "$config" || printf '%s ' "${option%=y}"
+	done
 }
 
 case $kind in

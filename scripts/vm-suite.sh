@@ -32,4 +32,5 @@ make -s -C "$KDIR" M="$out/module" W=1 KCFLAGS=-Werror modules ||
 
 "$here/mkinitramfs.sh" "$out/initrd.cpio.gz" "$out/module/zxmem.ko" "$@"
 "$here/vm-run.sh" --kernel "$KERNEL" --initrd "$out/initrd.cpio.gz" \
-	--out "$out" --timeout 1200 ${ZXMEM_VM_QUIET:+--quiet}
+	--out "$out" --timeout "${ZXMEM_VM_TIMEOUT:-1200}" ${ZXMEM_VM_QUIET:+--quiet} \
+	${ZXMEM_VM_APPEND:+--append "$ZXMEM_VM_APPEND"}
