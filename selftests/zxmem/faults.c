@@ -29,6 +29,9 @@
 #include <zircon/syscalls.h>
 
 #define DEBUGFS		"/sys/kernel/debug"
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 #define REGION		(256 * 1024)
 
 static int write_file(const char *path, const char *value)
@@ -59,7 +62,7 @@ static int arm(const char *attr)
 	char path[256];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
 		snprintf(path, sizeof(path), DEBUGFS "/%s/%s", attr,
 			 knobs[i][0]);
 		if (write_file(path, knobs[i][1]))
