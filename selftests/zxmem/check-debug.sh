@@ -3,7 +3,8 @@
 #
 # Guest side of "make check-debug", on the debug kernel (KASAN, UBSAN,
 # lockdep, kmemleak, failslab, fail_page_alloc): the functional suite,
-# fault injection, then a kmemleak scan and the module's unload.  Every
+# the fuzzer, fault injection, then a kmemleak scan and the module's
+# unload.  Every
 # part writes TAP to $ZXMEM_RESULT; vm-run.sh also fails the run on any
 # splat in the console.
 set -o pipefail
@@ -33,6 +34,9 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=0; then
 fi
 
 run_tests ./zxmem_test
+# 100,000 seeded calls against a model of the module (it flips the
+# parameter itself); then fault injection with writes on.
+run_tests ./fuzz --seed 1 --calls 100000 --time 600
 echo 1 > /sys/module/zxmem/parameters/enable_debugging_syscalls
 run_tests ./faults 3000
 

@@ -1,0 +1,1922 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A seeded, bounded fuzzer for the zxmem ioctls.
+ *
+ *   fuzz [--seed N] [--calls N] [--time SECONDS] [--fault-injection]
+ *   fuzz [SEED [CALLS [SECONDS]]]
+ *
+ * Defaults: seed 1, 100000 calls, at most 300 s.  Every call gets random
+ * and boundary values in every field of struct zxmem_io: a handle from a
+ * fixed cast (pidfds of a traced child, an untraced child, a traced and an
+ * untraced zombie, a reaped child and this process; fds that are not
+ * pidfds; closed and huge fd numbers), addresses in and around every
+ * mapping of the target and far outside user space, sizes from 0 to ~0,
+ * good and bad buffers, flags and reserved bits.  Now and then the command
+ * is wrong, the struct pointer is bad or the struct only half writable, the
+ * /dev/zxmem fd is read-only, and enable_debugging_syscalls flips.
+ *
+ * The oracle is a model of the module: the check order of
+ * Documentation/zxmem.rst applied to the targets' memory maps, which do not
+ * change while the fuzzer runs (the children sit in pause(); this process
+ * writes only into regions it keeps for the purpose).  It predicts the
+ * ioctl's return, the status and actual of every call.  Shadow copies of
+ * the targets' memory (the whole traced child, this process's own fuzzed
+ * regions) follow every write the module reports and are compared with
+ * the real memory (through /proc/PID/mem) every few thousand calls and at
+ * the end; every successful read is compared with the shadow too.
+ *
+ * --fault-injection: the caller (debug.sh) has set up failslab and
+ * fail_page_alloc with task-filter; this process then marks itself in
+ * /proc/self/make-it-fail just around three calls in four, so that every
+ * allocation made for those calls fails.  A call may then answer
+ * ZX_ERR_NO_MEMORY, ZX_ERR_INVALID_ARGS (its own buffer could not be
+ * faulted in) or copy fewer bytes, but nothing else, and memory must still
+ * match the shadows.
+ *
+ * x86-64 only (the user address space ends at 0x7ffffffff000).  Run as
+ * root with zxmem.ko loaded.  Output is TAP.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/zxmem.h>
+#include <zircon/syscalls.h>
+
+#ifndef __x86_64__
+#error "fuzz.c models the x86-64 address space"
+#endif
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+
+#define PAGE		4096UL
+#define KIB		1024UL
+#define MIB		(1024UL * 1024)
+#define TASK_TOP	0x7ffffffff000UL	/* TASK_SIZE_MAX, 4-level paging */
+#define MAX_XFER	((uint64_t)ZXMEM_MAX_TRANSFER)
+#define PARAM_PATH	"/sys/module/zxmem/parameters/enable_debugging_syscalls"
+#define BIOS_AREA	0xf0000
+
+/* What the struct holds before a call: an error must leave actual so. */
+#define ACTUAL_SENTINEL	0x5a5a5a5a5a5a5a5aULL
+#define STATUS_SENTINEL	((__s32)0x5a5a5a5a)
+
+/* Fixed homes, far from anything the kernel places by itself. */
+#define SELF_BASE	0x100000000000UL
+#define CHILD_BASE	0x200000000000UL
+#define ARENA_BASE	0x300000000000UL
+
+/* The fuzzed regions: one layout in the children, one in this process. */
+enum seg_kind {
+	SEG_RW,			/* private anonymous, read-write */
+	SEG_RO,			/* private anonymous, read-only */
+	SEG_NONE,		/* private anonymous, PROT_NONE */
+	SEG_RX,			/* private anonymous, read+exec: bounced writes */
+	SEG_FILE_RO,		/* private mapping of a file, read-only */
+	SEG_SHARED_RO,		/* shared mapping of a read-only file */
+	SEG_SHARED_RW,		/* shared memfd mapping, read-write */
+	SEG_IO,			/* /dev/mem: VM_IO | VM_PFNMAP */
+	SEG_THP,		/* 2 MiB aligned, MADV_HUGEPAGE */
+};
+
+struct seg {
+	unsigned long off;
+	unsigned long len;
+	enum seg_kind kind;
+};
+
+/*
+ * The children's regions.  Most are adjacent, so that copies run across
+ * mappings and stop where a mapping refuses; holes separate the runs.
+ */
+static const struct seg child_layout[] = {
+	{ 0x001000, 512 * KIB, SEG_RW },
+	{ 0x081000, 64 * KIB, SEG_RO },
+	{ 0x091000, 64 * KIB, SEG_NONE },
+	{ 0x0a1000, 16 * KIB, SEG_RX },
+	{ 0x0a5000, 64 * KIB, SEG_FILE_RO },
+	{ 0x0b5000, 64 * KIB, SEG_SHARED_RO },	/* writes stop here */
+	{ 0x0c5000, 64 * KIB, SEG_RW },
+	/* hole */
+	{ 0x0d6000, 64 * KIB, SEG_SHARED_RW },
+	{ 0x0e6000, 4 * KIB, SEG_IO },		/* copies stop here */
+	{ 0x0e7000, 4 * KIB, SEG_RW },
+	/* hole */
+	{ 0x0e9000, 8 * KIB, SEG_RX },
+	/* hole up to 2 MiB */
+	{ 0x200000, 4 * MIB, SEG_THP },
+	/* hole */
+};
+
+/* This process's own regions, written through a pidfd of itself. */
+static const struct seg self_layout[] = {
+	{ 0x01000, 256 * KIB, SEG_RW },
+	{ 0x41000, 64 * KIB, SEG_RO },
+	{ 0x51000, 64 * KIB, SEG_NONE },
+	{ 0x61000, 16 * KIB, SEG_RX },
+	/* hole */
+	{ 0x66000, 64 * KIB, SEG_SHARED_RW },
+	{ 0x76000, 64 * KIB, SEG_RW },
+	/* hole */
+};
+#define SELF_SPAN	0x88000UL	/* the regions and the holes around */
+
+#define FILE_LEN	(64 * KIB)
+
+/*
+ * The caller's side, in this process: the buffers (a write reads SRC, a
+ * read fills DST), a read-only and a PROT_NONE buffer, and two pages for
+ * struct zxmem_io placed across a page boundary, one followed by a hole,
+ * one by a read-only page.  Every area is followed by a hole.
+ */
+#define XFER_LEN	(8 * MIB + 64 * KIB)
+#define SRC		(ARENA_BASE + PAGE)
+#define DST		(SRC + XFER_LEN + PAGE)
+#define RO_BUF		(DST + XFER_LEN + PAGE)
+#define NONE_BUF	(RO_BUF + 64 * KIB + PAGE)
+#define SMALL_LEN	(64 * KIB)
+#define STRUCT_HOLE	(NONE_BUF + SMALL_LEN + PAGE)	/* RW, then a hole */
+#define STRUCT_RO	(STRUCT_HOLE + 2 * PAGE)	/* RW, then RO */
+#define ARENA_END	(STRUCT_RO + 3 * PAGE)
+
+struct area {
+	uint64_t start;
+	uint64_t end;
+	bool readable;
+	bool writable;
+};
+
+static const struct area arena[] = {
+	{ SRC, SRC + XFER_LEN, true, true },
+	{ DST, DST + XFER_LEN, true, true },
+	{ RO_BUF, RO_BUF + SMALL_LEN, true, false },
+	{ NONE_BUF, NONE_BUF + SMALL_LEN, false, false },
+	{ STRUCT_HOLE, STRUCT_HOLE + PAGE, true, true },
+	{ STRUCT_RO, STRUCT_RO + PAGE, true, true },
+	{ STRUCT_RO + PAGE, STRUCT_RO + 2 * PAGE, true, false },
+};
+
+/* Random numbers: splitmix64, so that a seed replays a run exactly. */
+static uint64_t rng;
+
+static uint64_t rnd64(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd64() % n : 0;
+}
+
+static bool one_in(uint64_t n)
+{
+	return rnd_below(n) == 0;
+}
+
+static void fill_random(void *buf, size_t len, uint64_t seed)
+{
+	uint64_t *words = buf, x = seed | 1;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		words[i] = x;
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A model of one target's address space, from /proc/PID/maps. */
+#define V_R		0x01
+#define V_W		0x02
+#define V_X		0x04
+#define V_SHARED	0x08	/* 's': VM_MAYSHARE */
+#define V_VDSO		0x10	/* [vdso], [vvar*]: never written */
+#define V_IO		0x20	/* VM_IO or VM_PFNMAP: [vvar*], /dev/mem */
+#define V_STABLE	0x40	/* stays as it is while the fuzzer runs */
+
+struct vma {
+	uint64_t start;
+	uint64_t end;
+	unsigned int flags;
+	uint8_t *shadow;	/* what the memory should hold, or NULL */
+	char name[48];
+};
+
+enum hkind {
+	H_TRACED,		/* child, PTRACE_SEIZEd by this thread */
+	H_UNTRACED,		/* child, not traced */
+	H_TZOMBIE,		/* traced child that exited, not reaped */
+	H_UZOMBIE,		/* untraced child that exited, not reaped */
+	H_REAPED,		/* child that exited and was reaped */
+	H_SELF,			/* this process */
+	H_OTHER_FD,		/* an open fd that is not a pidfd */
+	H_CLOSED,		/* not an open fd */
+	H_NR,
+};
+
+static const char *const hkind_name[H_NR] = {
+	"traced", "untraced", "traced-zombie", "untraced-zombie", "reaped",
+	"self", "not-a-pidfd", "closed",
+};
+
+struct target {
+	enum hkind kind;
+	pid_t pid;
+	int pidfd;
+	int mem;		/* /proc/PID/mem, or -1 */
+	bool exact;		/* every address of it is modelled */
+	struct vma *vmas;
+	int nr_vmas;
+};
+
+static struct target targets[H_SELF + 1];
+#define TRACED		(&targets[H_TRACED])
+#define UNTRACED	(&targets[H_UNTRACED])
+#define SELF		(&targets[H_SELF])
+
+/* The handle values the fuzzer draws from, each with what it is. */
+struct handle {
+	uint32_t value;
+	enum hkind kind;
+	const char *what;
+};
+
+static struct handle handles[64];
+static int nr_handles;
+static int fd_limit;		/* fds below it are classified in fd_kind[] */
+static enum hkind fd_kind[256];
+
+/* Run-wide state. */
+static int dev_rw = -1, dev_ro = -1;
+static int param = -1;		/* enable_debugging_syscalls as last set */
+static int saved_param = -1;
+static bool top_is_free;	/* nothing of ours within 16 MiB of TASK_TOP */
+static bool fault_injection;
+static int make_it_fail = -1;
+static int file_fd = -1;	/* the file behind SEG_FILE_RO, SEG_SHARED_RO */
+static char file_path[64];
+static uint8_t file_bytes[FILE_LEN];
+
+enum {
+	ST_OK, ST_NOT_SUPPORTED, ST_INVALID_ARGS, ST_BAD_HANDLE,
+	ST_WRONG_TYPE, ST_BAD_STATE, ST_ACCESS_DENIED, ST_NO_MEMORY,
+	ST_ENOTTY, ST_EFAULT, ST_OTHER, ST_NR,
+};
+
+static const char *const st_name[ST_NR] = {
+	"ZX_OK", "NOT_SUPPORTED", "INVALID_ARGS", "BAD_HANDLE", "WRONG_TYPE",
+	"BAD_STATE", "ACCESS_DENIED", "NO_MEMORY", "ioctl:ENOTTY",
+	"ioctl:EFAULT", "other",
+};
+
+static const zx_status_t st_status[ST_ENOTTY] = {
+	ZX_OK, ZX_ERR_NOT_SUPPORTED, ZX_ERR_INVALID_ARGS, ZX_ERR_BAD_HANDLE,
+	ZX_ERR_WRONG_TYPE, ZX_ERR_BAD_STATE, ZX_ERR_ACCESS_DENIED,
+	ZX_ERR_NO_MEMORY,
+};
+
+static int status_index(zx_status_t status)
+{
+	int i;
+
+	for (i = 0; i < ST_ENOTTY; i++)
+		if (st_status[i] == status)
+			return i;
+	return ST_OTHER;
+}
+
+#define BIT(st)		(1u << (st))
+
+struct stats {
+	unsigned long calls;
+	unsigned long by_status[ST_NR];
+	unsigned long by_handle[H_NR];
+	unsigned long writes, reads, bad_cmds, bad_structs, ro_dev;
+	unsigned long param_flips, param_off_calls;
+	unsigned long ok_bytes, short_copies, loose;
+	unsigned long compares;
+	unsigned long fi_calls, fi_degraded;
+	/* failures, one counter per TAP test */
+	unsigned long bad_documented, bad_predicted, bad_struct;
+	unsigned long bad_read_bytes, bad_memory;
+};
+
+static struct stats st;
+static unsigned long reports;
+
+/* One call: what is sent, and how. */
+enum place {
+	PL_NORMAL,		/* a struct in ordinary memory */
+	PL_NULL,
+	PL_UNMAPPED,
+	PL_KERNEL,
+	PL_TO_HOLE,		/* the struct runs off its page into a hole */
+	PL_TO_RO,		/* ... into a read-only page */
+	PL_RO,			/* all of it read-only */
+};
+
+static const char *const place_name[] = {
+	"normal", "NULL", "unmapped", "kernel", "to-hole", "to-ro", "ro",
+};
+
+struct call {
+	unsigned long n;
+	unsigned long cmd;
+	bool cmd_valid;
+	bool write;
+	bool ro_dev;
+	bool fi;
+	const struct handle *h;
+	struct target *t;	/* for pidfds of a target, else NULL */
+	enum place place;
+	unsigned int k;		/* PL_TO_*: bytes of the struct before the edge */
+	struct zxmem_io io;
+};
+
+struct outcome {
+	int ret;		/* of ioctl() */
+	int err;		/* errno when ret is -1 */
+	bool ran;		/* the request was read and the call made */
+	zx_status_t status;
+	uint64_t actual;
+	bool late;		/* status decided at step 12 or later */
+	bool loose;		/* depends on memory the model cannot pin down */
+	bool status_seen;	/* the status landed where it can be read */
+};
+
+static void vreport(const struct call *c, const char *what, const char *fmt,
+		    va_list ap)
+{
+	if (++reports > 40)
+		return;
+	printf("# FAIL %s: call %lu: cmd=%#lx %s dev=%s handle=%u (%s) vaddr=%#llx size=%#llx buffer=%#llx flags=%#x reserved=%#x struct=%s/%u param=%d fi=%d: ",
+	       what, c->n, c->cmd, c->write ? "write" : "read",
+	       c->ro_dev ? "ro" : "rw", c->io.handle, c->h->what,
+	       (unsigned long long)c->io.vaddr,
+	       (unsigned long long)c->io.buffer_size,
+	       (unsigned long long)c->io.buffer, c->io.flags, c->io.reserved,
+	       place_name[c->place], c->k, param, c->fi);
+	vprintf(fmt, ap);
+	printf("\n");
+}
+
+static void __attribute__((format(printf, 3, 4)))
+report(const struct call *c, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(c, what, fmt, ap);
+	va_end(ap);
+}
+
+/* enable_debugging_syscalls */
+
+static int param_read(void)
+{
+	char value = 0;
+	int fd = open(PARAM_PATH, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &value, 1) != 1)
+		value = 0;
+	close(fd);
+	if (value == 'Y' || value == '1')
+		return 1;
+	if (value == 'N' || value == '0')
+		return 0;
+	return -1;
+}
+
+static int param_write(int on)
+{
+	int fd = open(PARAM_PATH, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	if (!ret)
+		param = on;
+	return ret;
+}
+
+/* Mapping the regions */
+
+static int map_seg(unsigned long base, const struct seg *s, uint64_t seed)
+{
+	void *want = (void *)(base + s->off);
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	int prot = PROT_READ | PROT_WRITE, final = -1, fd = -1;
+	off_t offset = 0;
+	void *got;
+
+	switch (s->kind) {
+	case SEG_RW:
+	case SEG_THP:
+		break;
+	case SEG_RO:
+		final = PROT_READ;
+		break;
+	case SEG_NONE:
+		final = PROT_NONE;
+		break;
+	case SEG_RX:
+		final = PROT_READ | PROT_EXEC;
+		break;
+	case SEG_FILE_RO:
+	case SEG_SHARED_RO:
+		/* file_fd is O_RDONLY: a shared mapping loses VM_MAYWRITE */
+		prot = PROT_READ;
+		flags = (s->kind == SEG_FILE_RO ? MAP_PRIVATE : MAP_SHARED) |
+			MAP_FIXED_NOREPLACE;
+		fd = file_fd;
+		break;
+	case SEG_SHARED_RW:
+		fd = memfd_create("zxmem-fuzz", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, s->len))
+			return -errno;
+		flags = MAP_SHARED | MAP_FIXED_NOREPLACE;
+		break;
+	case SEG_IO:
+		fd = open("/dev/mem", O_RDWR | O_SYNC | O_CLOEXEC);
+		if (fd < 0)
+			return 0;	/* no /dev/mem: a hole instead */
+		flags = MAP_SHARED | MAP_FIXED_NOREPLACE;
+		offset = BIOS_AREA;
+		break;
+	}
+
+	got = mmap(want, s->len, prot, flags, fd, offset);
+	if (s->kind == SEG_SHARED_RW || s->kind == SEG_IO)
+		close(fd);
+	if (got == MAP_FAILED)
+		return s->kind == SEG_IO ? 0 : -errno;
+	if (got != want)
+		return -EEXIST;
+	if (s->kind == SEG_THP)
+		madvise(want, s->len, MADV_HUGEPAGE);
+	if ((prot & PROT_WRITE) && s->kind != SEG_IO)
+		fill_random(want, s->len, seed ^ s->off);
+	if (final >= 0 && mprotect(want, s->len, final))
+		return -errno;
+	return 0;
+}
+
+static int map_layout(unsigned long base, const struct seg *segs, size_t nr,
+		      uint64_t seed)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = map_seg(base, &segs[i], seed + i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int map_arena(void)
+{
+	size_t i;
+
+	if (mmap((void *)ARENA_BASE, ARENA_END - ARENA_BASE, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+		 MAP_FIXED_NOREPLACE, -1, 0) != (void *)ARENA_BASE)
+		return -1;
+	/* Everything that is no area becomes a hole. */
+	if (munmap((void *)ARENA_BASE, ARENA_END - ARENA_BASE))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(arena); i++) {
+		const struct area *a = &arena[i];
+		size_t len = a->end - a->start;
+		int prot = (a->readable ? PROT_READ : 0) |
+			   (a->writable ? PROT_WRITE : 0);
+
+		if (mmap((void *)a->start, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 -1, 0) != (void *)a->start)
+			return -1;
+		if (a->start == SRC || a->start == RO_BUF)
+			fill_random((void *)a->start, len, rnd64());
+		if (prot != (PROT_READ | PROT_WRITE) &&
+		    mprotect((void *)a->start, len, prot))
+			return -1;
+	}
+	return 0;
+}
+
+/* Is [b, b + len) all in areas that are readable (or writable)? */
+static bool arena_ok(uint64_t b, uint64_t len, bool need_write)
+{
+	uint64_t pos = b, end = b + len;
+	size_t i;
+
+	if (end < b)
+		return false;
+	while (pos < end) {
+		for (i = 0; i < ARRAY_SIZE(arena); i++) {
+			const struct area *a = &arena[i];
+
+			if (pos >= a->start && pos < a->end &&
+			    (need_write ? a->writable : a->readable))
+				break;
+		}
+		if (i == ARRAY_SIZE(arena))
+			return false;
+		pos = arena[i].end;
+	}
+	return true;
+}
+
+/* Targets */
+
+static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (uint8_t *)buf + done, len - done, off + done);
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)done;
+		done += n;
+	}
+	return done;
+}
+
+static bool in_self_span(uint64_t addr)
+{
+	return addr >= SELF_BASE && addr < SELF_BASE + SELF_SPAN;
+}
+
+static bool in_arena(uint64_t addr)
+{
+	return addr >= ARENA_BASE && addr < ARENA_END;
+}
+
+static int read_maps(struct target *t)
+{
+	char path[64], line[512];
+	struct vma *v;
+	FILE *maps;
+	int cap = 64;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", t->pid);
+	maps = fopen(path, "re");
+	if (!maps)
+		return -1;
+	t->vmas = calloc(cap, sizeof(*t->vmas));
+	t->nr_vmas = 0;
+	while (t->vmas && fgets(line, sizeof(line), maps)) {
+		unsigned long long start, end;
+		char perms[8] = "";
+		int name_at = 0;
+		char *name;
+
+		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %n", &start, &end,
+			   perms, &name_at) < 3 || !name_at)
+			continue;
+		name = line + name_at;
+		name[strcspn(name, "\n")] = '\0';
+		/* Not a VMA: the kernel's gate page. */
+		if (!strcmp(name, "[vsyscall]"))
+			continue;
+		if (t->nr_vmas == cap) {
+			cap *= 2;
+			t->vmas = realloc(t->vmas, cap * sizeof(*t->vmas));
+			if (!t->vmas)
+				break;
+		}
+		v = &t->vmas[t->nr_vmas++];
+		memset(v, 0, sizeof(*v));
+		v->start = start;
+		v->end = end;
+		snprintf(v->name, sizeof(v->name), "%s", name);
+		v->flags |= perms[0] == 'r' ? V_R : 0;
+		v->flags |= perms[1] == 'w' ? V_W : 0;
+		v->flags |= perms[2] == 'x' ? V_X : 0;
+		v->flags |= perms[3] == 's' ? V_SHARED : 0;
+		if (!strcmp(name, "[vdso]") || !strncmp(name, "[vvar", 5))
+			v->flags |= V_VDSO;
+		if (!strncmp(name, "[vvar", 5) || !strcmp(name, "/dev/mem"))
+			v->flags |= V_IO;
+		if (t->exact || in_self_span(start) || in_arena(start) ||
+		    (v->flags & V_VDSO))
+			v->flags |= V_STABLE;
+	}
+	fclose(maps);
+	return t->vmas ? 0 : -1;
+}
+
+static bool shadowed(const struct target *t, const struct vma *v)
+{
+	if (v->flags & V_IO)
+		return false;
+	return t->exact || in_self_span(v->start);
+}
+
+static int take_shadows(struct target *t)
+{
+	int i;
+
+	for (i = 0; i < t->nr_vmas; i++) {
+		struct vma *v = &t->vmas[i];
+		size_t len = v->end - v->start;
+
+		if (!shadowed(t, v))
+			continue;
+		v->shadow = malloc(len);
+		if (!v->shadow)
+			return -1;
+		if (pread_full(t->mem, v->shadow, len, v->start) !=
+		    (ssize_t)len) {
+			printf("# note: %s: cannot read %s at %#llx, not shadowed\n",
+			       hkind_name[t->kind], v->name,
+			       (unsigned long long)v->start);
+			free(v->shadow);
+			v->shadow = NULL;
+		}
+	}
+	return 0;
+}
+
+static const struct vma *find_vma_at(const struct target *t, uint64_t addr)
+{
+	int i;
+
+	for (i = 0; i < t->nr_vmas; i++)
+		if (addr >= t->vmas[i].start && addr < t->vmas[i].end)
+			return &t->vmas[i];
+	return NULL;
+}
+
+/* Compare every shadowed mapping of @t with its memory; 0 if all match. */
+static int compare_target(struct target *t, const char *when)
+{
+	static uint8_t *now_bytes;
+	static size_t now_cap;
+	int i, bad = 0;
+
+	st.compares++;
+	for (i = 0; i < t->nr_vmas; i++) {
+		struct vma *v = &t->vmas[i];
+		size_t len = v->end - v->start, j, first = 0, diff = 0;
+
+		if (!v->shadow)
+			continue;
+		if (len > now_cap) {
+			free(now_bytes);
+			now_bytes = malloc(len);
+			now_cap = now_bytes ? len : 0;
+			if (!now_bytes)
+				return -1;
+		}
+		if (pread_full(t->mem, now_bytes, len, v->start) !=
+		    (ssize_t)len) {
+			printf("# FAIL memory: %s: %s at %#llx can no longer be read\n",
+			       hkind_name[t->kind], v->name,
+			       (unsigned long long)v->start);
+			bad++;
+			continue;
+		}
+		if (!memcmp(now_bytes, v->shadow, len))
+			continue;
+		for (j = 0; j < len; j++) {
+			if (now_bytes[j] == v->shadow[j])
+				continue;
+			if (!diff++)
+				first = j;
+		}
+		printf("# FAIL memory (%s): %s: %zu bytes of %s [%#llx, %#llx) differ from the shadow, first at %#llx (now %#x, shadow %#x)\n",
+		       when, hkind_name[t->kind], diff, v->name,
+		       (unsigned long long)v->start,
+		       (unsigned long long)v->end,
+		       (unsigned long long)(v->start + first),
+		       now_bytes[first], v->shadow[first]);
+		/* Report each difference once. */
+		memcpy(v->shadow, now_bytes, len);
+		bad++;
+	}
+	st.bad_memory += bad;
+	return bad;
+}
+
+/*
+ * A child that builds the layout (or not), lets the parent attach, then
+ * waits to be killed, or exits at once.
+ */
+static pid_t spawn(bool layout, bool traced, bool exits)
+{
+	int ready[2], go[2];
+	bool ok;
+	pid_t pid;
+	char c;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int err = 0;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(ready[0]);
+		close(go[1]);
+		if (layout)
+			err = map_layout(CHILD_BASE, child_layout,
+					 ARRAY_SIZE(child_layout), rnd64());
+		c = err ? 1 : 0;
+		if (write(ready[1], &c, 1) != 1 || err)
+			_exit(1);
+		/* End of file once the parent has attached. */
+		if (read(go[0], &c, 1) < 0)
+			_exit(1);
+		if (exits)
+			_exit(0);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	close(go[0]);
+	ok = read(ready[0], &c, 1) == 1 && !c;
+	if (ok && traced)
+		ok = !ptrace(PTRACE_SEIZE, pid, NULL, NULL);
+	close(ready[0]);
+	close(go[1]);
+	if (!ok) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static int setup_target(struct target *t, enum hkind kind)
+{
+	bool layout = kind == H_TRACED || kind == H_UNTRACED;
+	bool traced = kind == H_TRACED || kind == H_TZOMBIE;
+	bool dies = kind == H_TZOMBIE || kind == H_UZOMBIE || kind == H_REAPED;
+	char path[64];
+	siginfo_t info;
+
+	t->kind = kind;
+	t->mem = -1;
+	t->exact = true;
+	t->pid = spawn(layout, traced, dies);
+	if (t->pid < 0)
+		return -1;
+	t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+	if (t->pidfd < 0)
+		return -1;
+	if (dies) {
+		memset(&info, 0, sizeof(info));
+		if (waitid(P_PID, t->pid, &info,
+			   WEXITED | (kind == H_REAPED ? 0 : WNOWAIT)))
+			return -1;
+		if (kind == H_REAPED)
+			t->pid = 0;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+	t->mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (t->mem < 0 || read_maps(t))
+		return -1;
+	return take_shadows(t);
+}
+
+static int setup_self(void)
+{
+	struct target *t = SELF;
+
+	t->kind = H_SELF;
+	t->pid = getpid();
+	t->exact = false;
+	t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+	t->mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
+	if (t->pidfd < 0 || t->mem < 0 || read_maps(t))
+		return -1;
+	return take_shadows(t);
+}
+
+static int make_file(void)
+{
+	int fd;
+
+	snprintf(file_path, sizeof(file_path), "/tmp/zxmem-fuzz.XXXXXX");
+	fd = mkstemp(file_path);
+	if (fd < 0)
+		return -1;
+	fill_random(file_bytes, sizeof(file_bytes), rnd64());
+	if (pwrite(fd, file_bytes, sizeof(file_bytes), 0) !=
+	    (ssize_t)sizeof(file_bytes)) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	file_fd = open(file_path, O_RDONLY | O_CLOEXEC);
+	return file_fd < 0 ? -1 : 0;
+}
+
+static void add_handle(uint32_t value, enum hkind kind, const char *what)
+{
+	if (nr_handles < (int)ARRAY_SIZE(handles))
+		handles[nr_handles++] = (struct handle){ value, kind, what };
+}
+
+/* Open the fds that are not pidfds, and list every handle value. */
+static int setup_handles(void)
+{
+	int sv[2], pipefd[2], fd, i, max_fd = 0;
+	struct stat sb;
+
+	add_handle(TRACED->pidfd, H_TRACED, "traced child's pidfd");
+	add_handle(UNTRACED->pidfd, H_UNTRACED, "untraced child's pidfd");
+	add_handle(targets[H_TZOMBIE].pidfd, H_TZOMBIE, "traced zombie's pidfd");
+	add_handle(targets[H_UZOMBIE].pidfd, H_UZOMBIE,
+		   "untraced zombie's pidfd");
+	add_handle(targets[H_REAPED].pidfd, H_REAPED, "reaped child's pidfd");
+	add_handle(SELF->pidfd, H_SELF, "own pidfd");
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	add_handle(fd, H_OTHER_FD, "/dev/null");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	add_handle(sv[0], H_OTHER_FD, "socket");
+	fd = eventfd(0, EFD_CLOEXEC);
+	add_handle(fd, H_OTHER_FD, "eventfd");
+	add_handle(file_fd, H_OTHER_FD, "regular file");
+	fd = open("/tmp", O_PATH | O_CLOEXEC);
+	add_handle(fd, H_OTHER_FD, "O_PATH fd");
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	add_handle(pipefd[0], H_OTHER_FD, "pipe");
+	fd = memfd_create("zxmem-fuzz-handle", MFD_CLOEXEC);
+	add_handle(fd, H_OTHER_FD, "memfd");
+	add_handle(dev_rw, H_OTHER_FD, "/dev/zxmem");
+	add_handle(TRACED->mem, H_OTHER_FD, "/proc/PID/mem");
+	if (make_it_fail >= 0)
+		add_handle(make_it_fail, H_OTHER_FD, "make-it-fail");
+
+	for (i = 0; i < nr_handles; i++) {
+		if ((int)handles[i].value < 0)
+			return -1;
+		max_fd = MAX(max_fd, (int)handles[i].value);
+	}
+	/* Closed: one past the last fd (nothing else is opened during a
+	 * call), and numbers far above it.
+	 */
+	add_handle(max_fd + 1, H_CLOSED, "closed fd");
+	add_handle(max_fd + 7, H_CLOSED, "closed fd");
+	add_handle(255, H_CLOSED, "closed fd 255");
+	add_handle(1023, H_CLOSED, "closed fd 1023");
+	add_handle(1u << 20, H_CLOSED, "fd 1<<20");
+	add_handle(0x7fffffff, H_CLOSED, "fd INT_MAX");
+	add_handle(0x80000000u, H_CLOSED, "fd 1<<31");
+	add_handle(0xfffffffeu, H_CLOSED, "fd -2");
+	add_handle(0xffffffffu, H_CLOSED, "fd -1");
+
+	/* Every small number, as what it is now. */
+	fd_limit = MIN(max_fd + 8, (int)ARRAY_SIZE(fd_kind));
+	for (fd = 0; fd < fd_limit; fd++) {
+		fd_kind[fd] = fstat(fd, &sb) && errno == EBADF ? H_CLOSED :
+							       H_OTHER_FD;
+		for (i = 0; i < nr_handles; i++)
+			if (handles[i].value == (uint32_t)fd &&
+			    handles[i].kind <= H_SELF)
+				fd_kind[fd] = handles[i].kind;
+	}
+	return 0;
+}
+
+/* The model */
+
+static int vma_status(const struct vma *v, bool write)
+{
+	if (v->flags & V_IO)
+		return ZX_ERR_BAD_STATE;
+	if (write && !(v->flags & V_W) && (v->flags & V_SHARED))
+		return ZX_ERR_ACCESS_DENIED;
+	/* Every mapping a program can make has VM_MAYREAD. */
+	return ZX_OK;
+}
+
+/* Steps 8 to 11: the walk over the mappings the range touches. */
+static int predict_region(const struct target *t, bool write, uint64_t vaddr,
+			  uint64_t size, uint64_t *len, bool *loose)
+{
+	uint64_t end = vaddr + size < vaddr ? UINT64_MAX : vaddr + size;
+	uint64_t reach = vaddr;
+	int status = ZX_ERR_NO_MEMORY;
+	bool stopped = false;
+	int i;
+
+	for (i = 0; i < t->nr_vmas; i++) {
+		const struct vma *v = &t->vmas[i];
+		int vs;
+
+		if (!(vaddr < v->end && v->start < end))
+			continue;
+		if (!(v->flags & V_STABLE))
+			*loose = true;
+		if (write && (v->flags & V_VDSO))
+			return ZX_ERR_ACCESS_DENIED;
+		if (stopped || v->start > reach) {
+			stopped = true;
+			continue;
+		}
+		vs = vma_status(v, write);
+		if (reach == vaddr)
+			status = vs;
+		if (vs != ZX_OK) {
+			stopped = true;
+			continue;
+		}
+		reach = v->end;
+	}
+	*len = MIN(reach, end) - vaddr;
+	return status;
+}
+
+/* The first byte of a self call lies where the map cannot change. */
+static bool self_stable(uint64_t vaddr)
+{
+	const struct vma *v = find_vma_at(SELF, vaddr);
+
+	if (v)
+		return v->flags & V_STABLE;
+	return vaddr < 0x10000 || vaddr >= TASK_TOP || in_self_span(vaddr) ||
+	       in_arena(vaddr);
+}
+
+/* asm-generic access_ok() of 6.1; later kernels differ only where the
+ * buffer is unmapped anyway.
+ */
+static bool access_ok_model(uint64_t b, uint64_t size)
+{
+	return size <= TASK_TOP && b <= TASK_TOP - size;
+}
+
+static bool buffer_ok(uint64_t b, uint64_t size, uint64_t len, bool write)
+{
+	if (!access_ok_model(b, size))
+		return false;
+	return arena_ok(b, len, !write);
+}
+
+static zx_status_t model(const struct call *c, struct outcome *o)
+{
+	const struct zxmem_io *io = &c->io;
+	enum hkind kind = c->h->kind;
+	uint64_t len = 0;
+	int status;
+
+	if (c->write && !param)
+		return ZX_ERR_NOT_SUPPORTED;
+	if (io->flags || io->reserved || !io->buffer || !io->buffer_size ||
+	    io->buffer_size > MAX_XFER)
+		return ZX_ERR_INVALID_ARGS;
+	switch (kind) {
+	case H_CLOSED:
+		return ZX_ERR_BAD_HANDLE;
+	case H_OTHER_FD:
+		return ZX_ERR_WRONG_TYPE;
+	case H_REAPED:
+		return ZX_ERR_BAD_STATE;
+	case H_UNTRACED:
+	case H_UZOMBIE:
+		return ZX_ERR_ACCESS_DENIED;
+	case H_TZOMBIE:
+		return c->write && c->ro_dev ? ZX_ERR_ACCESS_DENIED :
+					       ZX_ERR_BAD_STATE;
+	default:
+		break;
+	}
+	if (c->write && c->ro_dev)
+		return ZX_ERR_ACCESS_DENIED;
+	if (kind == H_SELF && !self_stable(io->vaddr))
+		o->loose = true;
+	status = predict_region(c->t, c->write, io->vaddr, io->buffer_size,
+				&len, &o->loose);
+	if (status != ZX_OK)
+		return status;
+	o->late = true;
+	if (!buffer_ok(io->buffer, io->buffer_size, len, c->write))
+		return ZX_ERR_INVALID_ARGS;
+	o->actual = len;
+	return ZX_OK;
+}
+
+#define STATUS_OFF	offsetof(struct zxmem_io, status)
+#define ACTUAL_OFF	offsetof(struct zxmem_io, actual)
+
+static void predict(const struct call *c, struct outcome *o)
+{
+	bool status_w = true, actual_w = true;
+
+	memset(o, 0, sizeof(*o));
+	o->ret = -1;
+	if (!c->cmd_valid) {
+		o->err = ENOTTY;
+		return;
+	}
+	switch (c->place) {
+	case PL_NULL:
+	case PL_UNMAPPED:
+	case PL_KERNEL:
+	case PL_TO_HOLE:
+		o->err = EFAULT;
+		return;
+	case PL_TO_RO:
+		status_w = c->k >= STATUS_OFF + sizeof(c->io.status);
+		actual_w = c->k >= ACTUAL_OFF + sizeof(c->io.actual);
+		break;
+	case PL_RO:
+		status_w = actual_w = false;
+		break;
+	default:
+		break;
+	}
+	o->ran = true;
+	o->status = model(c, o);
+	o->status_seen = status_w;
+	if (!status_w || (o->status == ZX_OK && !actual_w)) {
+		o->err = EFAULT;
+		return;
+	}
+	o->ret = 0;
+}
+
+/* Drawing a call */
+
+static uint64_t pick_size(void)
+{
+	static const uint64_t fixed[] = {
+		0, 1, 2, 3, 7, 8, 63, 64, 65, PAGE - 1, PAGE, PAGE + 1,
+		2 * PAGE - 1, 2 * PAGE + 1, 16 * KIB, 16 * KIB + 1, 64 * KIB,
+		MIB, MAX_XFER - 1, MAX_XFER, MAX_XFER + 1, 1ULL << 32,
+		(1ULL << 32) + 1, 1ULL << 63, ~0ULL, ~0ULL - PAGE + 1,
+	};
+
+	switch (rnd_below(16)) {
+	case 0 ... 4:
+		return 1 + rnd_below(64);
+	case 5 ... 7:
+		return 1 + rnd_below(2 * PAGE);
+	case 8 ... 9:
+		return 1 + rnd_below(64 * KIB);
+	case 10:
+		return 1 + rnd_below(MAX_XFER);
+	case 11 ... 13:
+		return fixed[rnd_below(ARRAY_SIZE(fixed))];
+	default:
+		return rnd64() >> rnd_below(64);
+	}
+}
+
+static const struct vma *pick_vma(const struct target *t, bool self_write)
+{
+	const struct vma *v;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		v = &t->vmas[rnd_below(t->nr_vmas)];
+		if (!self_write || in_self_span(v->start) ||
+		    (v->flags & V_VDSO))
+			return v;
+	}
+	return find_vma_at(t, SELF_BASE + self_layout[0].off);
+}
+
+static uint64_t pick_kernel_address(void)
+{
+	static const uint64_t fixed[] = {
+		0xffff800000000000ULL, 0xffff888000000000ULL,
+		0xffffffff81000000ULL, 0xffffffffff600000ULL,
+		0xfffffffffffff000ULL, ~0ULL, 1ULL << 63, (1ULL << 63) - 1,
+		1ULL << 47, (1ULL << 47) + PAGE, 1ULL << 56,
+	};
+
+	if (one_in(4))
+		return rnd64() | (1ULL << 63);
+	return fixed[rnd_below(ARRAY_SIZE(fixed))] - rnd_below(2) * PAGE;
+}
+
+static uint64_t pick_vaddr(const struct target *t, bool self_write)
+{
+	const struct vma *v;
+	uint64_t len;
+	int i;
+
+	switch (rnd_below(20)) {
+	case 0 ... 11:		/* in a mapping, or at its edge */
+		v = pick_vma(t, self_write);
+		len = v->end - v->start;
+		switch (rnd_below(8)) {
+		case 0:
+			return v->start;
+		case 1:
+			return v->end - 1;
+		case 2:
+			return v->end - 1 - rnd_below(MIN(len, 64));
+		case 3:
+			if (self_write && (v->flags & V_VDSO))
+				return v->start;
+			return v->end + rnd_below(2) * (PAGE - 1);
+		case 4:
+			if (self_write && (v->flags & V_VDSO))
+				return v->end - PAGE;
+			return v->start - 1 - rnd_below(64);
+		default:
+			return v->start + rnd_below(len);
+		}
+	case 12:		/* low */
+		return one_in(2) ? rnd_below(0x10000) : rnd_below(3) * (PAGE - 1);
+	case 13:		/* at the top of user space, or just past it */
+		if (self_write || one_in(2))
+			return TASK_TOP + rnd_below(3) * PAGE - rnd_below(2) +
+			       (self_write ? 1 : 0);
+		return TASK_TOP - rnd_below(4) * PAGE - rnd_below(64);
+	case 14 ... 15:
+		return pick_kernel_address();
+	case 16 ... 17:		/* a hole between mappings */
+		for (i = 0; i < 100 && t->nr_vmas > 1; i++) {
+			int at = rnd_below(t->nr_vmas - 1);
+			uint64_t gap = t->vmas[at + 1].start - t->vmas[at].end;
+
+			if (!gap || (self_write && !in_self_span(t->vmas[at].end)))
+				continue;
+			return t->vmas[at].end + rnd_below(MIN(gap, 16 * MIB));
+		}
+		return SELF_BASE + rnd_below(PAGE);
+	default:		/* anywhere */
+		if (self_write)
+			return SELF_BASE + rnd_below(SELF_SPAN);
+		return one_in(2) ? rnd_below(TASK_TOP) : rnd64();
+	}
+}
+
+static uint64_t pick_offset(void)
+{
+	switch (rnd_below(8)) {
+	case 0 ... 2:
+		return 0;
+	case 3 ... 4:
+		return rnd_below(64);
+	case 5 ... 6:
+		return rnd_below(PAGE);
+	default:
+		return rnd_below(64 * KIB);
+	}
+}
+
+static uint64_t pick_buffer(bool write)
+{
+	uint64_t mine = write ? SRC : DST, other = write ? DST : SRC;
+	const struct area *a;
+
+	switch (rnd_below(40)) {
+	case 0 ... 27:
+		return mine + pick_offset();
+	case 28 ... 29:
+		return other + pick_offset();
+	case 30:		/* runs off the end */
+		return mine + XFER_LEN - 1 - rnd_below(2 * PAGE);
+	case 31:
+		return RO_BUF + rnd_below(SMALL_LEN);
+	case 32:
+		return NONE_BUF + rnd_below(SMALL_LEN);
+	case 33:
+		return 0;
+	case 34:
+		return rnd_below(0x10000);
+	case 35:		/* the hole in front of an area */
+		a = &arena[rnd_below(4)];
+		return a->start - 1 - rnd_below(PAGE - 1);
+	case 36:
+		if (top_is_free)
+			return TASK_TOP - 1 - rnd_below(2 * PAGE);
+		return TASK_TOP + rnd_below(PAGE);
+	case 37 ... 38:
+		return pick_kernel_address();
+	default:
+		return ~0ULL - rnd_below(64);
+	}
+}
+
+static uint32_t pick_u32_field(void)
+{
+	switch (rnd_below(32)) {
+	case 0:
+		return 1u << rnd_below(32);
+	case 1:
+		return (uint32_t)rnd64();
+	case 2:
+		return ~0u;
+	default:
+		return 0;
+	}
+}
+
+static const struct handle *pick_handle(void)
+{
+	static struct handle dyn;
+	uint64_t r = rnd_below(100);
+	int i, tries;
+	enum hkind want;
+
+	if (r < 38)
+		want = H_TRACED;
+	else if (r < 58)
+		want = H_SELF;
+	else if (r < 66)
+		want = H_UNTRACED;
+	else if (r < 70)
+		want = H_TZOMBIE;
+	else if (r < 73)
+		want = H_UZOMBIE;
+	else if (r < 77)
+		want = H_REAPED;
+	else if (r < 85)
+		want = H_OTHER_FD;
+	else if (r < 94)
+		want = H_CLOSED;
+	else {
+		/* any small number, as whatever it is */
+		dyn.value = rnd_below(fd_limit);
+		dyn.kind = fd_kind[dyn.value];
+		dyn.what = "small fd number";
+		return &dyn;
+	}
+	if (want == H_CLOSED && one_in(4)) {
+		dyn.value = (uint32_t)rnd64() | 0x40000000u;
+		dyn.kind = H_CLOSED;
+		dyn.what = "random huge fd";
+		return &dyn;
+	}
+	for (tries = 0; tries < 1000; tries++) {
+		i = rnd_below(nr_handles);
+		if (handles[i].kind == want)
+			return &handles[i];
+	}
+	return &handles[0];
+}
+
+/* An ioctl type byte that the VFS does not handle itself. */
+static unsigned int pick_foreign_type(void)
+{
+	static const uint8_t vfs[] = { 0x00, 0x15, 0x54, 0x58, 0x66, 0x94 };
+	unsigned int type;
+	size_t i;
+
+again:
+	type = rnd_below(256);
+	if (type == ZXMEM_IOC_MAGIC)
+		goto again;
+	for (i = 0; i < sizeof(vfs); i++)
+		if (type == vfs[i])
+			goto again;
+	return type;
+}
+
+static void pick_cmd(struct call *c)
+{
+	unsigned int dir = _IOC_READ | _IOC_WRITE;
+	unsigned int size = sizeof(struct zxmem_io);
+	unsigned int nr = rnd_below(2), type = ZXMEM_IOC_MAGIC;
+
+	c->write = one_in(2);
+	c->cmd_valid = true;
+	c->cmd = c->write ? ZXMEM_IOC_WRITE_MEMORY : ZXMEM_IOC_READ_MEMORY;
+	switch (rnd_below(64)) {
+	case 0:
+		nr = 2 + rnd_below(254);
+		break;
+	case 1:
+		type = pick_foreign_type();
+		break;
+	case 2:
+		do
+			size = rnd_below(1u << _IOC_SIZEBITS);
+		while (size == sizeof(struct zxmem_io));
+		break;
+	case 3:
+		dir = rnd_below(3);	/* _IOC_NONE, _IOC_WRITE, _IOC_READ */
+		break;
+	case 4:
+		/* ioctl(2) takes an unsigned int: the upper half is lost. */
+		c->cmd |= (rnd64() | 1) << 32;
+		return;
+	default:
+		return;
+	}
+	c->cmd = _IOC(dir, type, nr, size);
+	c->cmd_valid = c->cmd == ZXMEM_IOC_WRITE_MEMORY ||
+		       c->cmd == ZXMEM_IOC_READ_MEMORY;
+	c->write = c->cmd == ZXMEM_IOC_WRITE_MEMORY;
+}
+
+static bool self_write_safe(uint64_t vaddr)
+{
+	const struct vma *v = find_vma_at(SELF, vaddr);
+
+	if (v && (v->flags & V_VDSO))
+		return true;
+	return vaddr < 0x10000 || vaddr >= TASK_TOP || in_self_span(vaddr);
+}
+
+static void pick_call(struct call *c)
+{
+	struct zxmem_io *io = &c->io;
+	bool self_write;
+
+	memset(c, 0, sizeof(*c));
+	c->n = st.calls;
+	pick_cmd(c);
+	c->ro_dev = one_in(32);
+	c->h = pick_handle();
+	if (c->h->kind <= H_SELF)
+		c->t = &targets[c->h->kind];
+
+	/* This process writes itself only where it can take it. */
+	self_write = c->write && c->h->kind == H_SELF;
+	if (c->t && c->t->vmas)
+		io->vaddr = pick_vaddr(c->t, self_write);
+	else
+		io->vaddr = pick_vaddr(TRACED, false);
+	if (self_write && !self_write_safe(io->vaddr))
+		io->vaddr = SELF_BASE + self_layout[0].off;
+	io->buffer_size = pick_size();
+	io->buffer = pick_buffer(c->write);
+	io->handle = c->h->value;
+	io->flags = pick_u32_field();
+	io->reserved = pick_u32_field();
+	io->actual = one_in(4) ? rnd64() : ACTUAL_SENTINEL;
+	io->status = one_in(4) ? (__s32)rnd64() : STATUS_SENTINEL;
+
+	switch (rnd_below(96)) {
+	case 0:
+		c->place = PL_NULL;
+		break;
+	case 1:
+		c->place = PL_UNMAPPED;
+		break;
+	case 2:
+		c->place = PL_KERNEL;
+		break;
+	case 3:
+		c->place = PL_TO_HOLE;
+		c->k = 1 + rnd_below(sizeof(*io) - 1);
+		break;
+	case 4:
+	case 5:
+		c->place = PL_TO_RO;
+		c->k = 1 + rnd_below(sizeof(*io) - 1);
+		break;
+	case 6:
+		c->place = PL_RO;
+		break;
+	default:
+		c->place = PL_NORMAL;
+	}
+	/*
+	 * A write whose status cannot come back still writes; the shadow
+	 * then follows the model.  Not under fault injection, where the
+	 * model cannot tell how far such a write got.
+	 */
+	if (c->write && (c->place == PL_TO_RO || c->place == PL_RO) &&
+	    fault_injection)
+		c->place = PL_NORMAL;
+	c->fi = fault_injection && !one_in(4);
+}
+
+/* Running it */
+
+static long fuzz_ioctl(int dev, unsigned long cmd, void *arg, bool fi)
+{
+	long ret;
+	int err;
+
+	/*
+	 * Between the two writes nothing may fault in user space: a page
+	 * fault that cannot allocate would loop.  Everything touched here
+	 * has been touched before.
+	 */
+	if (fi && write(make_it_fail, "1", 1) != 1)
+		return -2;
+	ret = syscall(SYS_ioctl, dev, cmd, arg);
+	err = errno;
+	if (fi && write(make_it_fail, "0", 1) != 1)
+		abort();
+	errno = err;
+	return ret;
+}
+
+static void set_ro_page(bool ro)
+{
+	if (mprotect((void *)(STRUCT_RO + PAGE), PAGE,
+		     ro ? PROT_READ : PROT_READ | PROT_WRITE))
+		abort();
+}
+
+static void run_call(struct call *c, struct outcome *got, struct zxmem_io *after)
+{
+	struct zxmem_io local = c->io;
+	uint8_t *arg = (uint8_t *)&local;
+	long ret;
+
+	switch (c->place) {
+	case PL_NULL:
+		arg = NULL;
+		break;
+	case PL_UNMAPPED:
+		arg = (uint8_t *)(ARENA_BASE + rnd_below(PAGE - sizeof(local)));
+		break;
+	case PL_KERNEL:
+		arg = (uint8_t *)(uintptr_t)pick_kernel_address();
+		break;
+	case PL_TO_HOLE:
+		arg = (uint8_t *)(STRUCT_HOLE + PAGE - c->k);
+		memcpy(arg, &local, c->k);
+		break;
+	case PL_TO_RO:
+	case PL_RO:
+		arg = (uint8_t *)(c->place == PL_RO ?
+				  STRUCT_RO + PAGE + rnd_below(PAGE - sizeof(local)) :
+				  STRUCT_RO + PAGE - c->k);
+		set_ro_page(false);
+		memcpy(arg, &local, sizeof(local));
+		set_ro_page(true);
+		break;
+	default:
+		break;
+	}
+
+	ret = fuzz_ioctl(c->ro_dev ? dev_ro : dev_rw, c->cmd, arg, c->fi);
+	if (ret == -2) {
+		printf("Bail out! cannot write /proc/self/make-it-fail\n");
+		exit(1);
+	}
+	memset(got, 0, sizeof(*got));
+	got->ret = ret;
+	got->err = ret ? errno : 0;
+	memcpy(after, &c->io, sizeof(*after));
+	if (c->place == PL_NORMAL || c->place == PL_TO_RO ||
+	    c->place == PL_RO)
+		memcpy(after, arg, sizeof(*after));
+	got->status = after->status;
+	got->actual = after->actual;
+}
+
+/* Write a reported write into the shadows: [vaddr, vaddr + actual). */
+static void shadow_apply(struct target *t, uint64_t vaddr, uint64_t buffer,
+			 uint64_t actual)
+{
+	uint64_t end = vaddr + actual;
+	int i;
+
+	for (i = 0; i < t->nr_vmas; i++) {
+		struct vma *v = &t->vmas[i];
+		uint64_t from = MAX(vaddr, v->start), to = MIN(end, v->end);
+
+		if (!v->shadow || from >= to)
+			continue;
+		memcpy(v->shadow + (from - v->start),
+		       (void *)(uintptr_t)(buffer + (from - vaddr)), to - from);
+	}
+}
+
+/* A successful read must return what the shadows hold. */
+static bool shadow_matches(const struct target *t, uint64_t vaddr,
+			   uint64_t buffer, uint64_t actual, uint64_t *where)
+{
+	uint64_t end = vaddr + actual;
+	int i;
+
+	for (i = 0; i < t->nr_vmas; i++) {
+		const struct vma *v = &t->vmas[i];
+		uint64_t from = MAX(vaddr, v->start), to = MIN(end, v->end);
+		const uint8_t *got;
+		uint64_t j;
+
+		if (!v->shadow || from >= to)
+			continue;
+		got = (const uint8_t *)(uintptr_t)(buffer + (from - vaddr));
+		if (!memcmp(v->shadow + (from - v->start), got, to - from))
+			continue;
+		for (j = 0; j < to - from; j++)
+			if (got[j] != v->shadow[from - v->start + j])
+				break;
+		*where = from + j;
+		return false;
+	}
+	return true;
+}
+
+/* The statuses Documentation/zxmem.rst allows for this kind of call. */
+static unsigned int documented(const struct call *c)
+{
+	unsigned int set = BIT(ST_INVALID_ARGS);
+
+	if (c->write)
+		set |= BIT(ST_NOT_SUPPORTED);
+	switch (c->h->kind) {
+	case H_CLOSED:
+		return set | BIT(ST_BAD_HANDLE);
+	case H_OTHER_FD:
+		return set | BIT(ST_WRONG_TYPE);
+	case H_REAPED:
+		return set | BIT(ST_BAD_STATE);
+	case H_UNTRACED:
+	case H_UZOMBIE:
+		return set | BIT(ST_ACCESS_DENIED);
+	case H_TZOMBIE:
+		return set | BIT(ST_ACCESS_DENIED) | BIT(ST_BAD_STATE);
+	default:
+		return set | BIT(ST_OK) | BIT(ST_ACCESS_DENIED) |
+		       BIT(ST_BAD_STATE) | BIT(ST_NO_MEMORY);
+	}
+}
+
+/* Under fault injection, may @got stand for the predicted @want? */
+static bool degraded_ok(const struct outcome *want, const struct outcome *got)
+{
+	if (!want->late)
+		return false;
+	if (got->status == ZX_ERR_NO_MEMORY)
+		return true;
+	if (want->status != ZX_OK)
+		return false;
+	if (got->status == ZX_ERR_INVALID_ARGS)
+		return true;
+	return got->status == ZX_OK && got->actual && got->actual < want->actual;
+}
+
+static void check_call(struct call *c)
+{
+	struct outcome want, got;
+	struct zxmem_io after;
+	unsigned int doc = documented(c);
+	int idx;
+
+	predict(c, &want);
+	run_call(c, &got, &after);
+
+	st.calls++;
+	st.by_handle[c->h->kind]++;
+	st.writes += c->write;
+	st.reads += c->cmd_valid && !c->write;
+	st.bad_cmds += !c->cmd_valid;
+	st.bad_structs += c->place != PL_NORMAL;
+	st.ro_dev += c->ro_dev;
+	st.param_off_calls += !param;
+	st.fi_calls += c->fi;
+	st.loose += want.loose;
+
+	if (got.ret == 0)
+		idx = status_index(got.status);
+	else if (got.ret == -1 && got.err == ENOTTY)
+		idx = ST_ENOTTY;
+	else if (got.ret == -1 && got.err == EFAULT)
+		idx = ST_EFAULT;
+	else
+		idx = ST_OTHER;
+	st.by_status[idx]++;
+
+	/* 1: documented */
+	if (!c->cmd_valid) {
+		if (idx != ST_ENOTTY) {
+			st.bad_documented++;
+			report(c, "documented", "unknown command answered ret=%d errno=%d status=%d",
+			       got.ret, got.err, got.status);
+		}
+	} else if (idx == ST_ENOTTY || idx == ST_OTHER ||
+		   (idx < ST_ENOTTY && !(doc & BIT(idx))) ||
+		   (idx == ST_EFAULT && c->place == PL_NORMAL)) {
+		st.bad_documented++;
+		report(c, "documented", "ret=%d errno=%d status=%d (%s) is not documented here",
+		       got.ret, got.err, got.status,
+		       zx_status_get_string(got.status));
+	}
+
+	/* 2: predicted */
+	if (got.ret != want.ret || (got.ret && got.err != want.err)) {
+		st.bad_predicted++;
+		report(c, "predicted", "ioctl ret=%d errno=%d, want ret=%d errno=%d (model status %s)",
+		       got.ret, got.err, want.ret, want.err,
+		       zx_status_get_string(want.status));
+	} else if (got.ret == 0 && !want.loose &&
+		   (got.status != want.status ||
+		    (got.status == ZX_OK && got.actual != want.actual))) {
+		if (c->fi && degraded_ok(&want, &got)) {
+			st.fi_degraded++;
+		} else {
+			st.bad_predicted++;
+			report(c, "predicted", "got %s actual=%#llx, want %s actual=%#llx",
+			       zx_status_get_string(got.status),
+			       (unsigned long long)got.actual,
+			       zx_status_get_string(want.status),
+			       (unsigned long long)want.actual);
+		}
+	}
+
+	/* 3: the struct: status always, actual on ZX_OK, nothing else */
+	if (c->place == PL_NORMAL) {
+		struct zxmem_io expect = c->io;
+
+		if (got.ret == 0) {
+			expect.status = got.status;
+			if (got.status == ZX_OK)
+				expect.actual = got.actual;
+		}
+		if (memcmp(&expect, &after, sizeof(after))) {
+			st.bad_struct++;
+			report(c, "struct", "ret=%d: the kernel wrote more than status%s (actual now %#llx)",
+			       got.ret, got.status == ZX_OK ? " and actual" : "",
+			       (unsigned long long)after.actual);
+		}
+	}
+	if (got.ret == 0 && got.status == ZX_OK &&
+	    (got.actual > c->io.buffer_size || !got.actual)) {
+		st.bad_struct++;
+		report(c, "struct", "actual %#llx is 0 or above the size",
+		       (unsigned long long)got.actual);
+	}
+
+	/* 4: memory */
+	if (!c->t || !want.ran)
+		return;
+	if (got.ret == 0 && got.status == ZX_OK) {
+		st.ok_bytes += got.actual;
+		st.short_copies += got.actual < c->io.buffer_size;
+		if (c->write) {
+			shadow_apply(c->t, c->io.vaddr, c->io.buffer,
+				     got.actual);
+		} else {
+			uint64_t where = 0;
+
+			if (!shadow_matches(c->t, c->io.vaddr, c->io.buffer,
+					    got.actual, &where)) {
+				st.bad_read_bytes++;
+				report(c, "read", "byte at %#llx differs from the shadow",
+				       (unsigned long long)where);
+			}
+		}
+	} else if (got.ret == -1 && got.err == EFAULT && want.ran &&
+		   !want.status_seen && c->write && want.status == ZX_OK) {
+		/* Ran, but could not say so: the model says what it wrote. */
+		shadow_apply(c->t, c->io.vaddr, c->io.buffer, want.actual);
+	}
+}
+
+/* Main */
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--seed N] [--calls N] [--time SECONDS] [--fault-injection]\n"
+			"       %s [SEED [CALLS [SECONDS]]]\n", argv0, argv0);
+	exit(2);
+}
+
+static const char *const tap_names[] = {
+	"statuses_are_documented",
+	"statuses_match_the_model",
+	"struct_gets_only_status_and_actual",
+	"reads_return_the_shadow",
+	"memory_matches_shadow",
+	"call_count_reached",
+};
+
+static void tap(int n, bool ok, const char *prefix, const char *directive)
+{
+	printf("%s %d %s%s%s\n", ok ? "ok" : "not ok", n, prefix,
+	       tap_names[n - 1], directive ? directive : "");
+}
+
+static void cleanup(void)
+{
+	int i;
+
+	for (i = 0; i <= H_SELF; i++) {
+		struct target *t = &targets[i];
+
+		if (i == H_SELF || t->pid <= 0)
+			continue;
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, NULL, 0);
+		t->pid = 0;
+	}
+	if (file_path[0])
+		unlink(file_path);
+	if (saved_param >= 0)
+		param_write(saved_param);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long max_calls = 100000, positional = 0;
+	unsigned long long seed = 1;
+	double cap = 300, start, elapsed;
+	const char *prefix = "fuzz_";
+	unsigned long next_compare = 4096, next_progress = 10000;
+	uint8_t check[FILE_LEN];
+	bool cap_hit = false;
+	char directive[160];
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--fault-injection"))
+			fault_injection = true;
+		else if (!strncmp(a, "--seed=", 7))
+			seed = strtoull(a + 7, NULL, 0);
+		else if (!strcmp(a, "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strncmp(a, "--calls=", 8))
+			max_calls = strtoul(a + 8, NULL, 0);
+		else if (!strcmp(a, "--calls") && i + 1 < argc)
+			max_calls = strtoul(argv[++i], NULL, 0);
+		else if (!strncmp(a, "--time=", 7))
+			cap = strtod(a + 7, NULL);
+		else if (!strcmp(a, "--time") && i + 1 < argc)
+			cap = strtod(argv[++i], NULL);
+		else if (a[0] < '0' || a[0] > '9' || positional > 2)
+			usage(argv[0]);
+		else if (positional++ == 0)
+			seed = strtoull(a, NULL, 0);
+		else if (positional == 2)
+			max_calls = strtoul(a, NULL, 0);
+		else
+			cap = strtod(a, NULL);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rng = seed;
+	if (fault_injection)
+		prefix = "fuzz_fault_injection_";
+
+	printf("TAP version 13\n");
+	printf("# fuzz: seed=%llu calls=%lu cap=%.0fs%s (replay: %s --seed %llu --calls %lu%s)\n",
+	       seed, max_calls, cap, fault_injection ? " fault-injection" : "",
+	       argv[0], seed, max_calls,
+	       fault_injection ? " --fault-injection" : "");
+	if (access(ZXMEM_DEVICE_PATH, F_OK)) {
+		printf("1..1\nok 1 %sfuzz # SKIP %s is missing\n", prefix,
+		       ZXMEM_DEVICE_PATH);
+		return 0;
+	}
+	if (fault_injection) {
+		make_it_fail = open("/proc/self/make-it-fail",
+				    O_WRONLY | O_CLOEXEC);
+		if (make_it_fail < 0) {
+			printf("1..1\nok 1 %sfuzz # SKIP no /proc/self/make-it-fail (CONFIG_FAULT_INJECTION)\n",
+			       prefix);
+			return 0;
+		}
+	}
+	printf("1..%zu\n", ARRAY_SIZE(tap_names));
+
+	saved_param = param_read();
+	dev_rw = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	dev_ro = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	if (saved_param < 0 || dev_rw < 0 || dev_ro < 0 || param_write(1)) {
+		printf("Bail out! cannot open %s or set %s: %s\n",
+		       ZXMEM_DEVICE_PATH, PARAM_PATH, strerror(errno));
+		return 1;
+	}
+
+	/* The children first, while this process is small. */
+	if (make_file() ||
+	    setup_target(TRACED, H_TRACED) ||
+	    setup_target(UNTRACED, H_UNTRACED) ||
+	    setup_target(&targets[H_TZOMBIE], H_TZOMBIE) ||
+	    setup_target(&targets[H_UZOMBIE], H_UZOMBIE) ||
+	    setup_target(&targets[H_REAPED], H_REAPED) ||
+	    map_arena() ||
+	    map_layout(SELF_BASE, self_layout, ARRAY_SIZE(self_layout),
+		       rnd64()) ||
+	    setup_self() || setup_handles()) {
+		printf("Bail out! setup failed: %s\n", strerror(errno));
+		cleanup();
+		return 1;
+	}
+	top_is_free = true;
+	for (i = 0; i < SELF->nr_vmas; i++)
+		if (SELF->vmas[i].end > TASK_TOP - 16 * MIB &&
+		    SELF->vmas[i].start < TASK_TOP)
+			top_is_free = false;
+	printf("# traced child %d: %d mappings; untraced child %d; own mappings %d; handles %d\n",
+	       TRACED->pid, TRACED->nr_vmas, UNTRACED->pid, SELF->nr_vmas,
+	       nr_handles);
+
+	start = now();
+	while (st.calls < max_calls) {
+		struct call c;
+
+		elapsed = now() - start;
+		if (elapsed >= cap) {
+			cap_hit = true;
+			break;
+		}
+		if (one_in(param ? 400 : 40)) {
+			if (param_write(!param) == 0)
+				st.param_flips++;
+		}
+		pick_call(&c);
+		check_call(&c);
+		if (st.calls >= next_compare) {
+			compare_target(TRACED, "periodic");
+			compare_target(SELF, "periodic");
+			next_compare += 4096;
+		}
+		if (st.calls >= next_progress) {
+			printf("# %lu calls, %.0f s\n", st.calls, now() - start);
+			next_progress += 10000;
+		}
+	}
+	elapsed = now() - start;
+
+	compare_target(TRACED, "final");
+	compare_target(SELF, "final");
+	compare_target(UNTRACED, "final");
+	if (pread_full(file_fd, check, sizeof(check), 0) != sizeof(check) ||
+	    memcmp(check, file_bytes, sizeof(check))) {
+		printf("# FAIL memory: the file behind the private and shared read-only mappings changed\n");
+		st.bad_memory++;
+	}
+
+	printf("# calls=%lu in %.1f s (%.0f/s): writes=%lu reads=%lu bad-commands=%lu bad-struct-pointers=%lu read-only-dev=%lu param-flips=%lu calls-with-param-off=%lu\n",
+	       st.calls, elapsed, st.calls / (elapsed > 0 ? elapsed : 1),
+	       st.writes, st.reads, st.bad_cmds, st.bad_structs, st.ro_dev,
+	       st.param_flips, st.param_off_calls);
+	printf("# by status:");
+	for (i = 0; i < ST_NR; i++)
+		printf(" %s=%lu", st_name[i], st.by_status[i]);
+	printf("\n# by handle:");
+	for (i = 0; i < H_NR; i++)
+		printf(" %s=%lu", hkind_name[i], st.by_handle[i]);
+	printf("\n# bytes copied on ZX_OK=%lu, short copies=%lu, loosely predicted=%lu, shadow compares=%lu\n",
+	       st.ok_bytes, st.short_copies, st.loose, st.compares);
+	if (fault_injection)
+		printf("# fault injection: %lu calls ran with make-it-fail, %lu of them degraded (ZX_ERR_NO_MEMORY, ZX_ERR_INVALID_ARGS or a short copy)\n",
+		       st.fi_calls, st.fi_degraded);
+
+	tap(1, !st.bad_documented, prefix, NULL);
+	tap(2, !st.bad_predicted, prefix, NULL);
+	tap(3, !st.bad_struct, prefix, NULL);
+	tap(4, !st.bad_read_bytes, prefix, NULL);
+	tap(5, !st.bad_memory, prefix, NULL);
+	directive[0] = '\0';
+	if (cap_hit)
+		snprintf(directive, sizeof(directive),
+			 " # SKIP wall-clock cap of %.0f s reached after %lu of %lu calls",
+			 cap, st.calls, max_calls);
+	if (fault_injection && !cap_hit && !st.fi_degraded)
+		printf("# no call degraded: is fault injection configured?\n");
+	tap(6, cap_hit || (st.calls >= max_calls &&
+			   (!fault_injection || st.fi_degraded)),
+	    prefix, directive);
+
+	cleanup();
+	return st.bad_documented || st.bad_predicted || st.bad_struct ||
+	       st.bad_read_bytes || st.bad_memory;
+}
