@@ -7,8 +7,8 @@
 #   make kunit         only the KUnit suite (UML kernel; LLVM=1: clang)
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
-#   make check-debug   the VM suite and fault injection on a KASAN/lockdep/
-#                      kmemleak/UBSAN kernel, then a kmemleak scan
+#   make check-debug   the VM suite, the fuzzer and fault injection on a
+#                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
