@@ -1,0 +1,1712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Race tests for zxmem: calls that run while their world changes under
+ * them.  The target exits, execs, unmaps or reprotects its memory; another
+ * thread unmaps the caller's buffer, closes and reuses the pidfd's number,
+ * writes the same memory, or tries to unload the module; the tracer dies,
+ * detaches and reattaches.  Each test runs a fixed number of rounds (cut
+ * short, with a note, if a slow kernel would take much longer than 25 s),
+ * asserts that every status is one Documentation/zxmem.rst gives for that
+ * race, that actual is left alone on errors and is at most the size on
+ * ZX_OK, and that memory never holds a byte nobody wrote.  The kernel must
+ * not splat; that is for the console to show.
+ *
+ * Patterns: a target's memory starts as OLD (0x11) bytes, writers write
+ * NEW (0xee) or their own byte; a fresh anonymous page reads as 0.
+ *
+ * Run as root with zxmem.ko loaded; the fixture switches
+ * enable_debugging_syscalls on and restores it afterwards.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/zxmem.h>
+#include <zircon/syscalls.h>
+
+/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#define PARAM_PATH "/sys/module/zxmem/parameters/enable_debugging_syscalls"
+
+#define PAGE		4096UL
+#define XFER		(64UL << 20)	/* the largest transfer */
+#define OLD		0x11
+#define NEW		0xee
+
+/* Fixed homes, far from what the kernel places by itself. */
+#define REGION		0x200000000000UL	/* the target's 64 MiB */
+#define SELF_REGION	0x210000000000UL	/* ours, for self-pidfd calls */
+#define BUF_ADDR	0x220000000000UL	/* a buffer that comes and goes */
+#define EXEC_REGION	0x230000000000UL	/* ours, executable */
+
+#define BUDGET		25.0	/* seconds a test may spend on rounds */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
+#define STATUS_SENTINEL	((__s32)0x5a5a5a5a)
+
+#define EXEC_ENV	"ZXMEM_RACES_EXECED_FD"
+
+#define BIT(n)		(1u << (n))
+
+/* Something the re-executed image has at the same address (non-PIE). */
+static const char exec_marker[64] = "zxmem races: the image after exec";
+
+/* Random numbers for delays and ranges. */
+static __thread uint64_t rng = 0x853c49e6748fea9bULL;
+
+static uint64_t rnd64(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return n ? rnd64() % n : 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int sys_pidfd_open(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Bytes of [p, p + len) that are none of the @nr bytes in @set. */
+static uint64_t count_outside(const uint8_t *p, size_t len, const uint8_t *set,
+			      int nr)
+{
+	uint64_t words[8], bad = 0;
+	bool allowed[256] = { false };
+	size_t i = 0;
+	int j;
+
+	for (j = 0; j < nr && j < 8; j++) {
+		allowed[set[j]] = true;
+		words[j] = set[j] * 0x0101010101010101ULL;
+	}
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		for (j = 0; j < nr && j < 8; j++)
+			if (w == words[j])
+				break;
+		if (j < nr && j < 8)
+			continue;
+		for (j = 0; j < 8; j++)
+			bad += !allowed[p[i + j]];
+	}
+	for (; i < len; i++)
+		bad += !allowed[p[i]];
+	return bad;
+}
+
+/* The module parameter */
+
+static int param_get(void)
+{
+	char value = 0;
+	int fd = open(PARAM_PATH, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (read(fd, &value, 1) != 1)
+		value = 0;
+	close(fd);
+	return value == 'Y' || value == '1' ? 1 :
+	       value == 'N' || value == '0' ? 0 : -1;
+}
+
+static int param_put(int on)
+{
+	int fd = open(PARAM_PATH, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* One raw call, and what came back. */
+struct res {
+	int ret;
+	int err;
+	zx_status_t status;
+	uint64_t actual;
+};
+
+static struct res zcall(int dev, bool write, int handle, uint64_t vaddr,
+			const void *buf, uint64_t len)
+{
+	struct zxmem_io io = {
+		.vaddr = vaddr,
+		.buffer = (uintptr_t)buf,
+		.buffer_size = len,
+		.actual = SENTINEL,
+		.handle = handle,
+		.status = STATUS_SENTINEL,
+	};
+	struct res r;
+
+	r.ret = ioctl(dev, write ? ZXMEM_IOC_WRITE_MEMORY :
+				   ZXMEM_IOC_READ_MEMORY, &io);
+	r.err = r.ret ? errno : 0;
+	r.status = io.status;
+	r.actual = io.actual;
+	return r;
+}
+
+/* Statuses, counted per caller (assertions only in the test's thread). */
+enum {
+	ST_OK, ST_NOT_SUPPORTED, ST_INVALID_ARGS, ST_BAD_HANDLE,
+	ST_WRONG_TYPE, ST_BAD_STATE, ST_ACCESS_DENIED, ST_NO_MEMORY,
+	ST_OTHER, ST_NR,
+};
+
+static const char *const st_name[ST_NR] = {
+	"OK", "NOT_SUPPORTED", "INVALID_ARGS", "BAD_HANDLE", "WRONG_TYPE",
+	"BAD_STATE", "ACCESS_DENIED", "NO_MEMORY", "other",
+};
+
+static const zx_status_t st_value[ST_OTHER] = {
+	ZX_OK, ZX_ERR_NOT_SUPPORTED, ZX_ERR_INVALID_ARGS, ZX_ERR_BAD_HANDLE,
+	ZX_ERR_WRONG_TYPE, ZX_ERR_BAD_STATE, ZX_ERR_ACCESS_DENIED,
+	ZX_ERR_NO_MEMORY,
+};
+
+struct tally {
+	unsigned long calls;
+	unsigned long n[ST_NR];
+	unsigned long short_ok;		/* ZX_OK with 0 < actual < size */
+	unsigned long undocumented;
+	unsigned long bad_actual;
+	unsigned long bad_bytes;
+	int first_bad_ret;
+	int first_bad_errno;
+	zx_status_t first_bad;
+};
+
+static void tally_add(struct tally *t, const struct res *r,
+		      unsigned int allowed, uint64_t len)
+{
+	int i;
+
+	t->calls++;
+	if (r->ret) {
+		t->n[ST_OTHER]++;
+		if (!t->undocumented++) {
+			t->first_bad_ret = r->ret;
+			t->first_bad_errno = r->err;
+		}
+		return;
+	}
+	for (i = 0; i < ST_OTHER; i++)
+		if (st_value[i] == r->status)
+			break;
+	t->n[i]++;
+	if (!(allowed & BIT(i)) && !t->undocumented++)
+		t->first_bad = r->status;
+	if (r->status == ZX_OK) {
+		if (!r->actual || r->actual > len)
+			t->bad_actual++;
+		else if (r->actual < len)
+			t->short_ok++;
+	} else if (r->actual != SENTINEL) {
+		t->bad_actual++;
+	}
+}
+
+static void tally_merge(struct tally *into, const struct tally *from)
+{
+	int i;
+
+	into->calls += from->calls;
+	for (i = 0; i < ST_NR; i++)
+		into->n[i] += from->n[i];
+	into->short_ok += from->short_ok;
+	into->bad_actual += from->bad_actual;
+	into->bad_bytes += from->bad_bytes;
+	if (from->undocumented && !into->undocumented) {
+		into->first_bad = from->first_bad;
+		into->first_bad_ret = from->first_bad_ret;
+		into->first_bad_errno = from->first_bad_errno;
+	}
+	into->undocumented += from->undocumented;
+}
+
+static void tally_print(const char *who, const struct tally *t)
+{
+	char line[512];
+	int i, at;
+
+	at = snprintf(line, sizeof(line), "# %s: %lu calls:", who, t->calls);
+	for (i = 0; i < ST_NR; i++)
+		if (t->n[i] && at < (int)sizeof(line))
+			at += snprintf(line + at, sizeof(line) - at, " %s=%lu",
+				       st_name[i], t->n[i]);
+	if (at < (int)sizeof(line))
+		snprintf(line + at, sizeof(line) - at, " (short ZX_OK=%lu)",
+			 t->short_ok);
+	/* stderr: the harness's test process ends with _exit(). */
+	fprintf(stderr, "%s\n", line);
+}
+
+#define ASSERT_TALLY_CLEAN(t) do {					\
+	ASSERT_EQ(0UL, (t)->undocumented) {				\
+		TH_LOG("undocumented answer: ret=%d errno=%d status=%d (%s)", \
+		       (t)->first_bad_ret, (t)->first_bad_errno,	\
+		       (t)->first_bad,					\
+		       zx_status_get_string((t)->first_bad));		\
+	}								\
+	ASSERT_EQ(0UL, (t)->bad_actual)				\
+		TH_LOG("actual set on an error, or 0 or above the size"); \
+	ASSERT_EQ(0UL, (t)->bad_bytes)				\
+		TH_LOG("memory held bytes nobody wrote");		\
+} while (0)
+
+/* Memory of our own */
+
+/*
+ * Under QEMU's TCG a copy between two addresses at the same offset within
+ * 2 MiB runs about ten times slower (README, Documentation/zxmem.rst), so
+ * the caller's buffers sit 4 KiB + 64 bytes off the regions' alignment.
+ */
+#define SKEW		(PAGE + 64)
+
+static void *map_fill(uint64_t at, size_t len, int byte, bool dontfork)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	void *p;
+
+	if (at)
+		flags |= MAP_FIXED_NOREPLACE;
+	p = mmap((void *)at, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, len, MADV_HUGEPAGE);
+	if (dontfork)
+		madvise(p, len, MADV_DONTFORK);
+	memset(p, byte, len);
+	return p;
+}
+
+/* A caller's buffer of @len bytes of @byte, skewed (see SKEW). */
+static uint8_t *map_buffer(size_t len, int byte)
+{
+	uint8_t *p = map_fill(0, len + 2 * PAGE, byte, true);
+
+	return p ? p + SKEW : NULL;
+}
+
+/* A child that does what it is told, over a socket. */
+enum child_op {
+	OP_PING,
+	OP_MAP,		/* .addr, .len, fill with .arg */
+	OP_FILL,	/* fill .addr/.len with .arg */
+	OP_COUNT,	/* bytes of .addr/.len outside .set[.nset] */
+	OP_CHURN,	/* churn .addr/.len with ops .arg for .arg2 ms */
+	OP_EXIT,	/* answer, sleep .arg us, _exit(0) */
+	OP_EXEC,	/* answer, sleep .arg us, exec; .arg2: fd to report on */
+};
+
+#define CHURN_UNMAP	0x1
+#define CHURN_PROTECT	0x2
+#define CHURN_DONTNEED	0x4
+
+struct request {
+	uint32_t op;
+	uint32_t nset;
+	uint64_t addr;
+	uint64_t len;
+	uint64_t arg;
+	uint64_t arg2;
+	uint8_t set[8];
+};
+
+struct child {
+	pid_t pid;
+	int pidfd;
+	int sk;
+};
+
+static int64_t child_churn(const struct request *req)
+{
+	static const int prots[] = {
+		PROT_READ, PROT_NONE, PROT_READ | PROT_WRITE,
+		PROT_READ | PROT_EXEC,
+	};
+	double end = now() + req->arg2 / 1000.0;
+	size_t pages = req->len / PAGE;
+	unsigned long ops = 0;
+	int allowed[3], nr = 0;
+
+	if (req->arg & CHURN_UNMAP)
+		allowed[nr++] = CHURN_UNMAP;
+	if (req->arg & CHURN_PROTECT)
+		allowed[nr++] = CHURN_PROTECT;
+	if (req->arg & CHURN_DONTNEED)
+		allowed[nr++] = CHURN_DONTNEED;
+	if (!nr)
+		return -EINVAL;
+
+	while (now() < end) {
+		uint64_t first = rnd_below(pages);
+		uint64_t count = 1 + rnd_below(rnd_below(2) ? 16 : pages - first);
+		void *at = (void *)(req->addr + first * PAGE);
+		size_t len;
+
+		count = count > pages - first ? pages - first : count;
+		len = count * PAGE;
+		switch (allowed[rnd_below(nr)]) {
+		case CHURN_UNMAP:
+			if (munmap(at, len))
+				return -errno;
+			sched_yield();
+			if (mmap(at, len, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				 -1, 0) != at)
+				return -errno;
+			break;
+		case CHURN_PROTECT:
+			if (mprotect(at, len, prots[rnd_below(4)]))
+				return -errno;
+			break;
+		default:
+			if (madvise(at, len, MADV_DONTNEED))
+				return -errno;
+			break;
+		}
+		ops++;
+		sched_yield();
+	}
+	if (mprotect((void *)req->addr, req->len, PROT_READ | PROT_WRITE))
+		return -errno;
+	return ops;
+}
+
+static void child_exec(const struct request *req)
+{
+	char env[64], *argv[] = { "races", NULL };
+	char *envp[] = { env, NULL };
+
+	snprintf(env, sizeof(env), "%s=%d", EXEC_ENV, (int)req->arg2);
+	execve("/proc/self/exe", argv, envp);
+	_exit(127);
+}
+
+static int64_t child_handle(const struct request *req)
+{
+	void *p;
+
+	switch (req->op) {
+	case OP_PING:
+		return 0;
+	case OP_MAP:
+		p = map_fill(req->addr, req->len, req->arg, false);
+		return p ? 0 : -errno;
+	case OP_FILL:
+		memset((void *)req->addr, req->arg, req->len);
+		return 0;
+	case OP_COUNT:
+		return count_outside((const uint8_t *)req->addr, req->len,
+				     req->set, req->nset);
+	case OP_CHURN:
+		return child_churn(req);
+	default:
+		return 0;	/* OP_EXIT and OP_EXEC act after answering */
+	}
+}
+
+static void child_serve(int sk)
+{
+	struct request req;
+	int64_t answer;
+
+	while (recv(sk, &req, sizeof(req), 0) == sizeof(req)) {
+		answer = child_handle(&req);
+		if (send(sk, &answer, sizeof(answer), MSG_NOSIGNAL) !=
+		    sizeof(answer))
+			break;
+		if (req.op == OP_EXIT) {
+			sleep_us(req.arg);
+			_exit(0);
+		}
+		if (req.op == OP_EXEC) {
+			sleep_us(req.arg);
+			child_exec(&req);
+		}
+	}
+	_exit(0);
+}
+
+/* The image after OP_EXEC: say so, then wait to be killed. */
+static void __attribute__((constructor)) exec_target(void)
+{
+	const char *fd = getenv(EXEC_ENV);
+	char c = 'x';
+
+	if (!fd)
+		return;
+	if (write(atoi(fd), &c, 1) != 1)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+static int child_spawn(struct child *c)
+{
+	int sk[2];
+
+	c->pid = 0;
+	c->pidfd = -1;
+	c->sk = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))
+		return -1;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (c->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sk[0]);
+		child_serve(sk[1]);
+	}
+	close(sk[1]);
+	c->sk = sk[0];
+	c->pidfd = sys_pidfd_open(c->pid);
+	return c->pidfd < 0 ? -1 : 0;
+}
+
+static int64_t child_ask(struct child *c, const struct request *req)
+{
+	int64_t answer;
+
+	if (send(c->sk, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req))
+		return -EPIPE;
+	if (recv(c->sk, &answer, sizeof(answer), 0) != sizeof(answer))
+		return -EPIPE;
+	return answer;
+}
+
+static int child_send(struct child *c, const struct request *req)
+{
+	return send(c->sk, req, sizeof(*req), MSG_NOSIGNAL) == sizeof(*req) ?
+	       0 : -EPIPE;
+}
+
+static bool child_answered(struct child *c)
+{
+	struct pollfd pfd = { .fd = c->sk, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+static int64_t child_map(struct child *c, uint64_t addr, size_t len, int byte)
+{
+	struct request req = {
+		.op = OP_MAP, .addr = addr, .len = len, .arg = byte,
+	};
+
+	return child_ask(c, &req);
+}
+
+static int64_t child_fill(struct child *c, uint64_t addr, size_t len, int byte)
+{
+	struct request req = {
+		.op = OP_FILL, .addr = addr, .len = len, .arg = byte,
+	};
+
+	return child_ask(c, &req);
+}
+
+static int64_t child_count(struct child *c, uint64_t addr, size_t len,
+			   const uint8_t *set, int nr)
+{
+	struct request req = {
+		.op = OP_COUNT, .addr = addr, .len = len, .nset = nr,
+	};
+
+	memcpy(req.set, set, nr);
+	return child_ask(c, &req);
+}
+
+/* Kill (if still there) and reap; the pidfd stays open unless @close_fd. */
+static void child_end(struct child *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, __WALL);
+	}
+	c->pid = 0;
+	if (c->sk >= 0)
+		close(c->sk);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->sk = -1;
+	c->pidfd = -1;
+}
+
+/* How long one 64 MiB write from @src into @c's region takes, in us. */
+static uint64_t time_one_call(int dev, struct child *c, const void *src)
+{
+	double t0 = now();
+
+	zcall(dev, true, c->pidfd, REGION, src, XFER);
+	return (uint64_t)((now() - t0) * 1e6) + 1;
+}
+
+FIXTURE(races)
+{
+	int dev;
+	int saved_param;
+	bool skip;
+	double start;
+};
+
+/*
+ * SKIP() in FIXTURE_SETUP ends only the setup in the 6.1 harness, which
+ * then runs the body: each body starts with this.
+ */
+#define RETURN_IF_SKIPPED() do {	\
+	if (self->skip)			\
+		return;			\
+} while (0)
+
+FIXTURE_SETUP(races)
+{
+	self->dev = -1;
+	self->saved_param = -1;
+	self->start = now();
+	rng ^= (uint64_t)getpid() << 17;
+	if (access(ZXMEM_DEVICE_PATH, F_OK)) {
+		self->skip = true;
+		SKIP(return, "%s is missing: zxmem.ko is not loaded",
+		     ZXMEM_DEVICE_PATH);
+	}
+	self->dev = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dev);
+	self->saved_param = param_get();
+	ASSERT_LE(0, self->saved_param);
+	ASSERT_EQ(0, param_put(1));
+}
+
+FIXTURE_TEARDOWN(races)
+{
+	if (self->saved_param >= 0)
+		EXPECT_EQ(0, param_put(self->saved_param));
+	if (self->dev >= 0)
+		close(self->dev);
+}
+
+static bool over_budget(FIXTURE_DATA(races) *self)
+{
+	return now() - self->start > BUDGET;
+}
+
+#define ROUNDS_NOTE(done, planned) do {					\
+	if ((done) < (planned))						\
+		TH_LOG("%d of %d rounds: the time budget of %.0f s ran out", \
+		       (done), (planned), BUDGET);			\
+	else								\
+		TH_LOG("%d rounds", (done));				\
+} while (0)
+
+/* 1. The target exits, by itself or killed and reaped, mid-transfer. */
+
+struct killer {
+	pid_t pid;
+	uint64_t delay_us;
+};
+
+static void *kill_and_reap(void *arg)
+{
+	struct killer *k = arg;
+
+	sleep_us(k->delay_us);
+	kill(k->pid, SIGKILL);
+	/* Any thread of the tracer may reap its tracee. */
+	waitpid(k->pid, NULL, __WALL);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, target_exits_during_64mib_transfers, 120)
+{
+	const uint8_t seen[] = { OLD, NEW };
+	const int planned = 12;
+	uint8_t *src, *dst;
+	uint64_t call_us = 0;
+	struct tally all = { 0 };
+	int round;
+
+	RETURN_IF_SKIPPED();
+	src = map_buffer(XFER, NEW);
+	dst = map_buffer(XFER, 0);
+	ASSERT_TRUE(src && dst);
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		bool killed = round & 1;
+		unsigned int allowed = BIT(ST_OK) | BIT(ST_BAD_STATE) |
+				       BIT(ST_NO_MEMORY);
+		struct killer k;
+		pthread_t killer;
+		struct child c;
+		int failures = 0, i;
+
+		ASSERT_EQ(0, child_spawn(&c));
+		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
+		ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+		if (!call_us)
+			call_us = time_one_call(self->dev, &c, src);
+
+		k.pid = c.pid;
+		k.delay_us = rnd_below(2 * call_us);
+		if (killed) {
+			/* Between unlink and release, no tracer, no zombie. */
+			allowed |= BIT(ST_ACCESS_DENIED);
+			ASSERT_EQ(0, pthread_create(&killer, NULL,
+						    kill_and_reap, &k));
+		} else {
+			struct request req = { .op = OP_EXIT,
+					       .arg = k.delay_us };
+
+			ASSERT_EQ(0, child_ask(&c, &req));
+		}
+
+		for (i = 0; i < 40 && failures < 2; i++) {
+			bool write = !(i & 1);
+			struct res r = zcall(self->dev, write, c.pidfd, REGION,
+					     write ? src : dst, XFER);
+
+			tally_add(&all, &r, allowed, XFER);
+			failures = r.ret || r.status != ZX_OK ? failures + 1 : 0;
+			if (!write && !r.ret && r.status == ZX_OK &&
+			    r.actual <= XFER)
+				all.bad_bytes += count_outside(dst, r.actual,
+							       seen, 2);
+		}
+		if (killed) {
+			ASSERT_EQ(0, pthread_join(killer, NULL));
+			c.pid = 0;
+		}
+		child_end(&c);
+		ASSERT_TALLY_CLEAN(&all);
+	}
+	tally_print("exits", &all);
+	TH_LOG("one 64 MiB write takes %" PRIu64 " us", call_us);
+	ROUNDS_NOTE(round, planned);
+}
+
+/* 2. The target execs mid-transfer. */
+
+TEST_F_TIMEOUT(races, target_execs_mid_transfer, 120)
+{
+	const uint8_t seen[] = { OLD, NEW };
+	const int planned = 10;
+	uint8_t *src, *dst;
+	uint64_t call_us = 0;
+	struct tally before = { 0 }, after = { 0 };
+	int round;
+
+	RETURN_IF_SKIPPED();
+	src = map_buffer(XFER, NEW);
+	dst = map_buffer(XFER, 0);
+	ASSERT_TRUE(src && dst);
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		struct request req = { .op = OP_EXEC };
+		struct pollfd done;
+		char marker[sizeof(exec_marker)];
+		int report[2], i, extra = 0;
+		double deadline;
+		struct child c;
+		struct res r;
+
+		/* The write end goes through exec: no O_CLOEXEC. */
+		ASSERT_EQ(0, pipe(report));
+		ASSERT_EQ(0, child_spawn(&c));
+		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
+		ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+		if (!call_us)
+			call_us = time_one_call(self->dev, &c, src);
+
+		req.arg = rnd_below(2 * call_us);
+		req.arg2 = report[1];
+		ASSERT_EQ(0, child_ask(&c, &req));
+		close(report[1]);
+
+		/*
+		 * Between the switch to the new mm and the new image's first
+		 * instructions, calls answer fast: bound this by time.
+		 */
+		done = (struct pollfd){ .fd = report[0], .events = POLLIN };
+		deadline = now() + 20;
+		for (i = 0; extra < 2 && now() < deadline; i++) {
+			bool write = !(i & 1);
+			bool execed = poll(&done, 1, 0) == 1;
+
+			r = zcall(self->dev, write, c.pidfd, REGION,
+				  write ? src : dst, XFER);
+			if (execed) {
+				/* Started after the exec: the region is gone. */
+				tally_add(&after, &r, BIT(ST_NO_MEMORY), XFER);
+				extra++;
+			} else {
+				tally_add(&before, &r, BIT(ST_OK) |
+					  BIT(ST_NO_MEMORY) | BIT(ST_BAD_STATE),
+					  XFER);
+			}
+			if (!write && !r.ret && r.status == ZX_OK &&
+			    r.actual <= XFER)
+				before.bad_bytes += count_outside(dst, r.actual,
+								  seen, 2);
+		}
+		ASSERT_EQ(2, extra) TH_LOG("the exec did not complete");
+
+		/* Still the tracer of the new image, which is reachable. */
+		memset(marker, 0, sizeof(marker));
+		r = zcall(self->dev, false, c.pidfd, (uintptr_t)exec_marker,
+			  marker, sizeof(marker));
+		ASSERT_EQ(0, r.ret);
+		ASSERT_EQ(ZX_OK, r.status);
+		ASSERT_EQ(sizeof(marker), r.actual);
+		ASSERT_EQ(0, memcmp(marker, exec_marker, sizeof(marker)));
+
+		close(report[0]);
+		child_end(&c);
+		ASSERT_TALLY_CLEAN(&before);
+		ASSERT_TALLY_CLEAN(&after);
+	}
+	tally_print("before exec", &before);
+	tally_print("after exec", &after);
+	ROUNDS_NOTE(round, planned);
+}
+
+/* 3. The target unmaps, reprotects and drops its memory mid-transfer. */
+
+TEST_F_TIMEOUT(races, target_unmaps_mprotects_madvises_during_transfers, 120)
+{
+	static const unsigned int mixes[] = {
+		CHURN_UNMAP, CHURN_PROTECT, CHURN_DONTNEED,
+		CHURN_UNMAP | CHURN_PROTECT | CHURN_DONTNEED,
+	};
+	const uint8_t seen[] = { 0, OLD, NEW };
+	const int planned = 8;
+	uint8_t *src, *dst;
+	struct tally all = { 0 };
+	int64_t ops = 0, outside;
+	struct child c;
+	int round;
+
+	RETURN_IF_SKIPPED();
+	src = map_buffer(XFER, NEW);
+	dst = map_buffer(XFER, 0);
+	ASSERT_TRUE(src && dst);
+	ASSERT_EQ(0, child_spawn(&c));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
+	ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		struct request churn = {
+			.op = OP_CHURN,
+			.addr = REGION,
+			.len = XFER,
+			.arg = mixes[round % 4],
+			.arg2 = 1500,
+		};
+		int64_t answer = 0;
+		int i;
+
+		ASSERT_EQ(0, child_send(&c, &churn));
+		for (i = 0; !child_answered(&c); i++) {
+			bool write = !(i & 1);
+			/* Private mappings: RO and PROT_NONE are forced. */
+			struct res r = zcall(self->dev, write, c.pidfd, REGION,
+					     write ? src : dst, XFER);
+
+			tally_add(&all, &r, BIT(ST_OK) | BIT(ST_NO_MEMORY),
+				  XFER);
+			if (!write && !r.ret && r.status == ZX_OK &&
+			    r.actual <= XFER)
+				all.bad_bytes += count_outside(dst, r.actual,
+							       seen, 3);
+		}
+		ASSERT_EQ((ssize_t)sizeof(answer),
+			  recv(c.sk, &answer, sizeof(answer), 0));
+		ASSERT_LE(0, answer) TH_LOG("churn: %s", strerror(-answer));
+		ops += answer;
+		ASSERT_TALLY_CLEAN(&all);
+	}
+	outside = child_count(&c, REGION, XFER, seen, 3);
+	ASSERT_EQ(0, outside);
+	child_end(&c);
+	tally_print("churn", &all);
+	TH_LOG("%" PRId64 " munmap/mprotect/madvise calls in the target", ops);
+	ROUNDS_NOTE(round, planned);
+}
+
+/* 4. Another thread unmaps and reprotects the caller's buffer. */
+
+/*
+ * Two buffers that come and go, one to write from, one to read into, each
+ * a mapping of its half of one memfd, so that what they hold survives.
+ */
+#define BUF_LEN		(XFER + 2 * PAGE)
+#define WBUF		BUF_ADDR
+#define RBUF		(BUF_ADDR + (1UL << 30))
+
+struct buffer_churn {
+	int memfd;
+	uint64_t pause_us;	/* between two disturbances, at random */
+	volatile bool stop;
+	unsigned long ops;
+	int error;
+};
+
+/* Now and then, take part of a buffer away for a moment. */
+static void *churn_buffer(void *arg)
+{
+	struct buffer_churn *b = arg;
+	const size_t pages = BUF_LEN / PAGE;
+
+	rng ^= 0x1234;
+	while (!b->stop) {
+		bool reads = rnd_below(2);
+		uint64_t first = rnd_below(pages);
+		uint64_t count = 1 + rnd_below(rnd_below(2) ? 16 : 4096);
+		void *at = (void *)((reads ? RBUF : WBUF) + first * PAGE);
+		uint64_t hold = rnd_below(b->pause_us / 2);
+		size_t len;
+
+		sleep_us(rnd_below(b->pause_us));
+		count = count > pages - first ? pages - first : count;
+		len = count * PAGE;
+		switch (rnd_below(3)) {
+		case 0:
+			/* Gone, then back: the same memfd pages. */
+			munmap(at, len);
+			sleep_us(hold);
+			if (mmap(at, len, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED_NOREPLACE, b->memfd,
+				 (reads ? BUF_LEN : 0) + first * PAGE) != at)
+				b->error = errno;
+			break;
+		case 1:
+			mprotect(at, len, PROT_NONE);
+			sleep_us(hold);
+			mprotect(at, len, PROT_READ | PROT_WRITE);
+			break;
+		default:
+			mprotect(at, len, PROT_READ);
+			sleep_us(hold);
+			mprotect(at, len, PROT_READ | PROT_WRITE);
+			break;
+		}
+		b->ops++;
+		if (b->error)
+			break;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
+{
+	const uint8_t seen[] = { OLD, NEW }, old[] = { OLD }, new[] = { NEW };
+	const int planned = 8;
+	struct buffer_churn b = { 0 };
+	struct tally writes = { 0 }, reads = { 0 };
+	unsigned long partial = 0, untouched = 0;
+	uint8_t *alias, *wbuf, *rbuf;
+	struct child c;
+	double t0;
+	int round;
+
+	RETURN_IF_SKIPPED();
+	b.memfd = memfd_create("zxmem-races", MFD_CLOEXEC);
+	ASSERT_LE(0, b.memfd);
+	ASSERT_EQ(0, ftruncate(b.memfd, 2 * BUF_LEN));
+	/* An alias that stays put, to look at what the buffers hold. */
+	alias = mmap(NULL, 2 * BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     b.memfd, 0);
+	ASSERT_NE(MAP_FAILED, alias);
+	memset(alias, NEW, BUF_LEN);
+	ASSERT_EQ((void *)WBUF, mmap((void *)WBUF, BUF_LEN,
+				     PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_FIXED_NOREPLACE,
+				     b.memfd, 0));
+	ASSERT_EQ((void *)RBUF, mmap((void *)RBUF, BUF_LEN,
+				     PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_FIXED_NOREPLACE,
+				     b.memfd, BUF_LEN));
+	wbuf = (uint8_t *)WBUF + SKEW;
+	rbuf = (uint8_t *)RBUF + SKEW;
+
+	ASSERT_EQ(0, child_spawn(&c));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
+	ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+	/* About two disturbances per call: most start whole, many are hit. */
+	ASSERT_EQ(ZX_OK, zcall(self->dev, false, c.pidfd, REGION, rbuf,
+			       XFER).status);
+	t0 = now();
+	ASSERT_EQ(ZX_OK, zcall(self->dev, true, c.pidfd, REGION, wbuf,
+			       XFER).status);
+	b.pause_us = (uint64_t)((now() - t0) * 1e6) + 1;
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		pthread_t thread;
+		double end = now() + 2.5;
+		int i;
+
+		b.stop = false;
+		ASSERT_EQ(0, pthread_create(&thread, NULL, churn_buffer, &b));
+		for (i = 0; now() < end; i++) {
+			bool write = !(i & 1);
+			int64_t done;
+			struct res r;
+
+			if (write)
+				ASSERT_EQ(0, child_fill(&c, REGION, XFER, OLD));
+			r = zcall(self->dev, write, c.pidfd, REGION,
+				  write ? wbuf : rbuf, XFER);
+			/*
+			 * A write whose buffer goes away mid-call keeps what
+			 * it wrote and says ZX_ERR_INVALID_ARGS (the
+			 * documented exception); a read likewise.
+			 */
+			tally_add(write ? &writes : &reads, &r,
+				  BIT(ST_OK) | BIT(ST_INVALID_ARGS), XFER);
+			if (!write) {
+				if (!r.ret && r.status == ZX_OK &&
+				    r.actual <= XFER)
+					reads.bad_bytes +=
+						count_outside(alias + BUF_LEN +
+							      SKEW, r.actual,
+							      seen, 2);
+				continue;
+			}
+			/* What was written is a prefix: all of it on ZX_OK. */
+			done = child_count(&c, REGION, XFER, old, 1);
+			ASSERT_LE(0, done);
+			if (!r.ret && r.status == ZX_OK)
+				writes.bad_bytes += done != (int64_t)r.actual;
+			else if (done)
+				partial++;
+			else
+				untouched++;
+			writes.bad_bytes += child_count(&c, REGION, done, new, 1);
+		}
+		b.stop = true;
+		ASSERT_EQ(0, pthread_join(thread, NULL));
+		ASSERT_EQ(0, b.error) TH_LOG("remap: %s", strerror(b.error));
+		ASSERT_TALLY_CLEAN(&writes);
+		ASSERT_TALLY_CLEAN(&reads);
+	}
+	ASSERT_EQ(0, child_count(&c, REGION, XFER, seen, 2));
+	ASSERT_EQ(0ULL, count_outside(alias, BUF_LEN, new, 1));
+	ASSERT_EQ(0ULL, count_outside(alias + BUF_LEN + SKEW, XFER, seen, 2));
+	child_end(&c);
+	tally_print("writes", &writes);
+	tally_print("reads", &reads);
+	TH_LOG("failed writes: %lu wrote a prefix first, %lu nothing; %lu disturbances of the buffers",
+	       partial, untouched, b.ops);
+	ROUNDS_NOTE(round, planned);
+}
+
+/* 5. The tracer dies mid-call; the kernel detaches it. */
+
+struct tracer_share {
+	struct tally t;
+	volatile int in_call;	/* the tracer is inside the ioctl */
+};
+
+static void tracer_main(int dev, struct child *x, int ready,
+			struct tracer_share *share, const uint8_t *src,
+			uint8_t *dst)
+{
+	const uint8_t seen[] = { OLD, NEW };
+	char c = 'r';
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (ptrace(PTRACE_SEIZE, x->pid, NULL, NULL))
+		_exit(1);
+	if (write(ready, &c, 1) != 1)
+		_exit(1);
+	for (i = 0;; i++) {
+		bool write = !(i & 1);
+		struct res r;
+
+		share->in_call = 1;
+		r = zcall(dev, write, x->pidfd, REGION, write ? src : dst, XFER);
+		share->in_call = 0;
+		/* Cut short by SIGKILL: the status never gets here. */
+		tally_add(&share->t, &r, BIT(ST_OK), XFER);
+		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
+			share->t.bad_bytes += count_outside(dst, r.actual,
+							    seen, 2);
+	}
+}
+
+static int tracer_of(pid_t pid)
+{
+	char path[64], line[256];
+	int tracer = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
+			break;
+	fclose(f);
+	return tracer;
+}
+
+TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
+{
+	const uint8_t seen[] = { OLD, NEW };
+	const int planned = 10;
+	struct tracer_share *shared;
+	struct tally mine = { 0 };
+	int mid_call = 0;
+	uint64_t call_us = 0;
+	uint8_t *src, *dst;
+	struct child x;
+	int round;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, child_spawn(&x));
+	ASSERT_EQ(0, child_map(&x, REGION, XFER, OLD));
+	/* Shared with the tracers we fork: no copy, and their counts. */
+	shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	src = mmap(NULL, XFER + 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	dst = mmap(NULL, XFER + 2 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(shared != MAP_FAILED && src != MAP_FAILED &&
+		    dst != MAP_FAILED);
+	src += SKEW;
+	dst += SKEW;
+	memset(src, NEW, XFER);
+	memset(shared, 0, PAGE);
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		int ready[2], status;
+		pid_t tracer;
+		struct res r;
+		char c;
+
+		ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+		tracer = fork();
+		ASSERT_LE(0, tracer);
+		if (tracer == 0) {
+			close(ready[0]);
+			tracer_main(self->dev, &x, ready[1], shared, src, dst);
+		}
+		close(ready[1]);
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+		close(ready[0]);
+		if (!call_us) {
+			double t0 = now();
+			uint64_t calls = shared->t.calls;
+
+			while (shared->t.calls < calls + 2)
+				sleep_us(1000);
+			call_us = (uint64_t)((now() - t0) * 1e6 / 2) + 1;
+		}
+		sleep_us(rnd_below(2 * call_us));
+		mid_call += shared->in_call;
+		ASSERT_EQ(0, kill(tracer, SIGKILL));
+		ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
+		ASSERT_TRUE(WIFSIGNALED(status));
+
+		/* The tracer's death detached it: the target runs on. */
+		ASSERT_EQ(0, tracer_of(x.pid));
+		ASSERT_EQ(0, child_ask(&x, &(struct request){ .op = OP_PING }));
+		/* And nobody holds the right any more. */
+		r = zcall(self->dev, true, x.pidfd, REGION, src, PAGE);
+		tally_add(&mine, &r, BIT(ST_ACCESS_DENIED), PAGE);
+		ASSERT_TALLY_CLEAN(&shared->t);
+		ASSERT_TALLY_CLEAN(&mine);
+	}
+	ASSERT_EQ(0, child_count(&x, REGION, XFER, seen, 2));
+	child_end(&x);
+	tally_print("dying tracers", &shared->t);
+	TH_LOG("one 64 MiB call takes about %" PRIu64 " us; %d of the tracers died inside a call",
+	       call_us, mid_call);
+	ROUNDS_NOTE(round, planned);
+}
+
+/*
+ * 6. The tracer attaches and detaches while other threads of its process
+ * call.  ptrace is per thread: only the thread that attached holds the
+ * tracer's right and only it may detach, so it cannot detach in the middle
+ * of its own call.  What races is the relation check of the other
+ * threads' calls against the link coming and going (and the tracer's own
+ * calls against its tracee stopping and resuming).
+ */
+
+struct denied_caller {
+	int dev;
+	int pidfd;
+	const uint8_t *src;
+	uint8_t *dst;
+	volatile bool *stop;
+	struct tally t;
+};
+
+static void *call_untraced(void *arg)
+{
+	struct denied_caller *d = arg;
+	int i;
+
+	for (i = 0; !*d->stop; i++) {
+		bool write = !(i & 1);
+		uint64_t len = i & 2 ? XFER : PAGE;
+		struct res r = zcall(d->dev, write, d->pidfd, REGION,
+				     write ? (const void *)d->src : d->dst, len);
+
+		tally_add(&d->t, &r, BIT(ST_ACCESS_DENIED), len);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
+{
+	const uint8_t seen[] = { OLD, NEW };
+	const int planned = 40;
+	struct denied_caller others[2];
+	pthread_t threads[2];
+	struct tally attached = { 0 }, detached = { 0 }, denied = { 0 };
+	volatile bool stop = false;
+	uint8_t *src, *dst;
+	struct child x;
+	int round, i;
+
+	RETURN_IF_SKIPPED();
+	src = map_buffer(XFER, NEW);
+	dst = map_buffer(XFER, 0);
+	ASSERT_TRUE(src && dst);
+	ASSERT_EQ(0, child_spawn(&x));
+	ASSERT_EQ(0, child_map(&x, REGION, XFER, OLD));
+	for (i = 0; i < 2; i++) {
+		others[i] = (struct denied_caller){
+			.dev = self->dev, .pidfd = x.pidfd, .src = src,
+			.dst = dst, .stop = &stop,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, call_untraced,
+					    &others[i]));
+	}
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		int status;
+		struct res r;
+
+		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, x.pid, NULL, NULL));
+		r = zcall(self->dev, true, x.pidfd, REGION, src,
+			  round & 1 ? XFER : PAGE);
+		tally_add(&attached, &r, BIT(ST_OK), round & 1 ? XFER : PAGE);
+		ASSERT_EQ(round & 1 ? XFER : PAGE, r.actual);
+		r = zcall(self->dev, false, x.pidfd, REGION, dst, PAGE);
+		tally_add(&attached, &r, BIT(ST_OK), PAGE);
+		attached.bad_bytes += count_outside(dst, PAGE, seen, 2);
+
+		ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, x.pid, NULL, NULL));
+		ASSERT_EQ(x.pid, waitpid(x.pid, &status, __WALL));
+		ASSERT_TRUE(WIFSTOPPED(status));
+		/* Stopped under us: calls work all the same. */
+		r = zcall(self->dev, false, x.pidfd, REGION, dst, PAGE);
+		tally_add(&attached, &r, BIT(ST_OK), PAGE);
+		ASSERT_EQ(0, ptrace(PTRACE_DETACH, x.pid, NULL, NULL));
+
+		r = zcall(self->dev, round & 1, x.pidfd, REGION,
+			  round & 1 ? (void *)src : dst, PAGE);
+		tally_add(&detached, &r, BIT(ST_ACCESS_DENIED), PAGE);
+		ASSERT_TALLY_CLEAN(&attached);
+		ASSERT_TALLY_CLEAN(&detached);
+	}
+	stop = true;
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		tally_merge(&denied, &others[i].t);
+	}
+	ASSERT_TALLY_CLEAN(&denied);
+	ASSERT_EQ(0, child_count(&x, REGION, XFER, seen, 2));
+	ASSERT_EQ(0, child_ask(&x, &(struct request){ .op = OP_PING }));
+	child_end(&x);
+	tally_print("tracer, attached", &attached);
+	tally_print("tracer, detached", &detached);
+	tally_print("other threads", &denied);
+	ROUNDS_NOTE(round, planned);
+}
+
+/* 7. The pidfd is closed, and its number reused, by another thread. */
+
+#define JUGGLED_FD	600
+
+struct juggler {
+	int choices[5];		/* what the number may become; -1: closed */
+	volatile bool stop;
+	unsigned long swaps;
+	int error;
+};
+
+static void *juggle(void *arg)
+{
+	struct juggler *j = arg;
+
+	rng ^= 0x5678;
+	while (!j->stop) {
+		int fd = j->choices[rnd_below(6) % 5];
+
+		if (rnd_below(6) == 5 || fd < 0)
+			close(JUGGLED_FD);
+		else if (dup2(fd, JUGGLED_FD) != JUGGLED_FD)
+			j->error = errno;
+		j->swaps++;
+		sleep_us(rnd_below(50));
+	}
+	return NULL;
+}
+
+struct juggled_caller {
+	int dev;
+	uint8_t byte;		/* what this caller writes */
+	const uint8_t *src;
+	uint8_t *dst;
+	const uint8_t *seen;
+	int nr_seen;
+	volatile bool *stop;
+	unsigned long max_calls;
+	struct tally t;
+};
+
+static void *call_juggled(void *arg)
+{
+	struct juggled_caller *c = arg;
+	unsigned long i;
+
+	for (i = 0; i < c->max_calls && !*c->stop; i++) {
+		bool write = !(c->t.calls & 1);
+		struct res r = zcall(c->dev, write, JUGGLED_FD, SELF_REGION,
+				     write ? (const void *)c->src : c->dst,
+				     XFER);
+
+		/* Own process, tracee, untraced child, not a pidfd, closed. */
+		tally_add(&c->t, &r, BIT(ST_OK) | BIT(ST_ACCESS_DENIED) |
+			  BIT(ST_WRONG_TYPE) | BIT(ST_BAD_HANDLE), XFER);
+		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
+			c->t.bad_bytes += count_outside(c->dst, r.actual,
+							c->seen, c->nr_seen);
+		/* Let the juggler move between the calls too. */
+		sleep_us(rnd_below(200));
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
+{
+	const uint8_t seen[] = { OLD, NEW, NEW - 1 };
+	const unsigned long planned = 48;
+	struct juggled_caller me, other;
+	struct juggler j = { .stop = false };
+	volatile bool stop = false;
+	pthread_t juggler, caller;
+	uint8_t *region;
+	struct child x, y;
+	int self_pidfd, null_fd, event_fd;
+	double t0;
+
+	RETURN_IF_SKIPPED();
+	/* Three processes with the region at the same address. */
+	ASSERT_EQ(0, child_spawn(&x));
+	ASSERT_EQ(0, child_spawn(&y));
+	ASSERT_EQ(0, child_map(&x, SELF_REGION, XFER, OLD));
+	ASSERT_EQ(0, child_map(&y, SELF_REGION, XFER, OLD));
+	region = map_fill(SELF_REGION, XFER, OLD, true);
+	ASSERT_NE(NULL, region);
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, x.pid, NULL, NULL));
+	self_pidfd = sys_pidfd_open(getpid());
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	event_fd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_TRUE(self_pidfd >= 0 && null_fd >= 0 && event_fd >= 0);
+	ASSERT_EQ(JUGGLED_FD, dup2(self_pidfd, JUGGLED_FD));
+
+	j.choices[0] = self_pidfd;
+	j.choices[1] = x.pidfd;
+	j.choices[2] = y.pidfd;
+	j.choices[3] = null_fd;
+	j.choices[4] = event_fd;
+	/* This thread is the tracer; the other thread holds no right to x. */
+	me = (struct juggled_caller){
+		.dev = self->dev, .byte = NEW,
+		.src = map_buffer(XFER, NEW),
+		.dst = map_buffer(XFER, 0),
+		.seen = seen, .nr_seen = 3, .stop = &stop,
+	};
+	other = (struct juggled_caller){
+		.dev = self->dev, .byte = NEW - 1,
+		.src = map_buffer(XFER, NEW - 1),
+		.dst = map_buffer(XFER, 0),
+		.seen = seen, .nr_seen = 3, .stop = &stop,
+		.max_calls = ~0UL,
+	};
+	ASSERT_TRUE(me.src && me.dst && other.src && other.dst);
+	t0 = now();
+	ASSERT_EQ(0, pthread_create(&juggler, NULL, juggle, &j));
+	ASSERT_EQ(0, pthread_create(&caller, NULL, call_juggled, &other));
+
+	while (me.t.calls < planned && !over_budget(self)) {
+		me.max_calls = 1;
+		call_juggled(&me);
+	}
+	stop = true;
+	ASSERT_EQ(0, pthread_join(caller, NULL));
+	j.stop = true;
+	ASSERT_EQ(0, pthread_join(juggler, NULL));
+	ASSERT_EQ(0, j.error) TH_LOG("dup2: %s", strerror(j.error));
+	ASSERT_TALLY_CLEAN(&me.t);
+	ASSERT_TALLY_CLEAN(&other.t);
+
+	/* Ours: anyone's bytes; the tracee's: this thread's; the other's: none. */
+	ASSERT_EQ(0ULL, count_outside(region, XFER, seen, 3));
+	ASSERT_EQ(0, child_count(&x, SELF_REGION, XFER, seen, 2));
+	ASSERT_EQ(0, child_count(&y, SELF_REGION, XFER, seen, 1));
+	child_end(&x);
+	child_end(&y);
+	tally_print("tracer thread", &me.t);
+	tally_print("other thread", &other.t);
+	TH_LOG("%lu swaps of fd %d in %.1f s", j.swaps, JUGGLED_FD, now() - t0);
+	ROUNDS_NOTE((int)me.t.calls, (int)planned);
+}
+
+/* 8. Several threads write the same memory: their own process. */
+
+#define WRITERS		4
+#define WRITES		12
+#define EXEC_LEN	(64 * 1024)
+
+struct span {
+	uint64_t start;
+	uint64_t end;
+};
+
+struct writer {
+	int dev;
+	int pidfd;
+	uint8_t byte;
+	uint8_t *src;
+	uint8_t *dst;
+	const uint8_t *seen;
+	double deadline;
+	struct span spans[WRITES];	/* what it wrote into the region */
+	struct span exec_spans[WRITES];	/* ... and into the exec region */
+	int nr_spans;
+	struct tally t;
+};
+
+static void *write_same(void *arg)
+{
+	struct writer *w = arg;
+	int i;
+
+	rng ^= (uint64_t)w->byte << 32;
+	for (i = 0; i < WRITES && now() < w->deadline; i++) {
+		uint64_t off = i & 1 ? 0 : rnd_below(XFER);
+		uint64_t len = i & 1 ? XFER : 1 + rnd_below(XFER - off);
+		uint64_t eoff = rnd_below(EXEC_LEN);
+		uint64_t elen = 1 + rnd_below(EXEC_LEN - eoff);
+		struct res r;
+
+		/* Pinned pages, then bounced through access_process_vm(). */
+		r = zcall(w->dev, true, w->pidfd, SELF_REGION + off, w->src,
+			  len);
+		tally_add(&w->t, &r, BIT(ST_OK), len);
+		w->t.bad_actual += !r.ret && r.actual != len;
+		w->spans[i] = (struct span){ off, off + len };
+		r = zcall(w->dev, true, w->pidfd, EXEC_REGION + eoff, w->src,
+			  elen);
+		tally_add(&w->t, &r, BIT(ST_OK), elen);
+		w->t.bad_actual += !r.ret && r.actual != elen;
+		w->exec_spans[i] = (struct span){ eoff, eoff + elen };
+		w->nr_spans = i + 1;
+
+		r = zcall(w->dev, false, w->pidfd, SELF_REGION, w->dst, XFER);
+		tally_add(&w->t, &r, BIT(ST_OK), XFER);
+		if (!r.ret && r.status == ZX_OK && r.actual <= XFER)
+			w->t.bad_bytes += count_outside(w->dst, r.actual,
+							w->seen, WRITERS + 1);
+	}
+	return NULL;
+}
+
+/*
+ * After the writers: each byte holds the byte of one of the writers whose
+ * writes covered it, or OLD where none did.
+ */
+static uint64_t check_coverage(const uint8_t *mem, uint64_t len,
+			       struct writer *w, bool exec)
+{
+	uint64_t cuts[2 * WRITERS * WRITES + 2], bad = 0;
+	int nr = 0, i, k, a, b;
+
+	cuts[nr++] = 0;
+	cuts[nr++] = len;
+	for (i = 0; i < WRITERS; i++)
+		for (k = 0; k < w[i].nr_spans; k++) {
+			const struct span *s = exec ? &w[i].exec_spans[k] :
+						      &w[i].spans[k];
+
+			cuts[nr++] = s->start;
+			cuts[nr++] = s->end;
+		}
+	for (a = 1; a < nr; a++)	/* insertion sort, a few hundred */
+		for (b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
+			uint64_t tmp = cuts[b];
+
+			cuts[b] = cuts[b - 1];
+			cuts[b - 1] = tmp;
+		}
+	for (a = 0; a + 1 < nr; a++) {
+		uint64_t from = cuts[a], to = cuts[a + 1];
+		uint8_t set[WRITERS];
+		int n = 0;
+
+		if (from >= to)
+			continue;
+		for (i = 0; i < WRITERS; i++)
+			for (k = 0; k < w[i].nr_spans; k++) {
+				const struct span *s = exec ?
+					&w[i].exec_spans[k] : &w[i].spans[k];
+
+				if (s->start <= from && to <= s->end) {
+					set[n++] = w[i].byte;
+					break;
+				}
+			}
+		if (!n)
+			set[n++] = OLD;
+		bad += count_outside(mem + from, to - from, set, n);
+	}
+	return bad;
+}
+
+TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
+{
+	const uint8_t seen[WRITERS + 1] = { OLD, 0xa1, 0xb2, 0xc3, 0xd4 };
+	struct writer writers[WRITERS];
+	pthread_t threads[WRITERS];
+	struct tally all = { 0 };
+	uint8_t *region, *code;
+	int pidfd, i, writes = 0;
+
+	RETURN_IF_SKIPPED();
+	region = map_fill(SELF_REGION, XFER, OLD, true);
+	ASSERT_NE(NULL, region);
+	code = map_fill(EXEC_REGION, EXEC_LEN, OLD, true);
+	ASSERT_NE(NULL, code);
+	ASSERT_EQ(0, mprotect(code, EXEC_LEN, PROT_READ | PROT_EXEC));
+	pidfd = sys_pidfd_open(getpid());
+	ASSERT_LE(0, pidfd);
+
+	for (i = 0; i < WRITERS; i++) {
+		writers[i] = (struct writer){
+			.dev = self->dev, .pidfd = pidfd, .byte = seen[i + 1],
+			.src = map_buffer(XFER, seen[i + 1]),
+			.dst = map_buffer(XFER, 0), .seen = seen,
+			.deadline = self->start + BUDGET,
+		};
+		ASSERT_TRUE(writers[i].src && writers[i].dst);
+	}
+	for (i = 0; i < WRITERS; i++)
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, write_same,
+					    &writers[i]));
+	for (i = 0; i < WRITERS; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		tally_merge(&all, &writers[i].t);
+		writes += writers[i].nr_spans;
+	}
+	ASSERT_TALLY_CLEAN(&all);
+	ASSERT_EQ(0ULL, check_coverage(region, XFER, writers, false));
+	ASSERT_EQ(0ULL, check_coverage(code, EXEC_LEN, writers, true));
+	tally_print("writers", &all);
+	ROUNDS_NOTE(writes / WRITERS, WRITES);
+}
+
+/* 9. rmmod while the device is open and calls run. */
+
+struct busy_caller {
+	int dev;
+	int pidfd;
+	uint8_t *buf;
+	uint8_t *region;
+	volatile bool *stop;
+	unsigned long opens;
+	int open_errno;
+	struct tally t;
+};
+
+static void *keep_calling(void *arg)
+{
+	struct busy_caller *c = arg;
+	int i;
+
+	for (i = 0; !*c->stop; i++) {
+		uint64_t len = i & 2 ? XFER : PAGE;
+		struct res r = zcall(c->dev, i & 1, c->pidfd,
+				     (uintptr_t)c->region, c->buf, len);
+
+		tally_add(&c->t, &r, BIT(ST_OK), len);
+	}
+	return NULL;
+}
+
+static void *keep_opening(void *arg)
+{
+	struct busy_caller *c = arg;
+	int fd;
+
+	while (!*c->stop) {
+		fd = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			c->open_errno = errno;
+			break;
+		}
+		close(fd);
+		c->opens++;
+	}
+	return NULL;
+}
+
+/* If an unload got through after all, put the module back. */
+static void reload_module(int param)
+{
+	char options[64];
+	int fd = open("zxmem.ko", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	snprintf(options, sizeof(options), "enable_debugging_syscalls=%d",
+		 param);
+	syscall(SYS_finit_module, fd, options, 0);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
+{
+	const int planned = 200;
+	struct busy_caller callers[2], opener;
+	pthread_t threads[3];
+	volatile bool stop = false;
+	unsigned long eagain = 0, ebusy = 0, unloaded = 0, other = 0;
+	unsigned long rmmod_runs = 0, rmmod_refused = 0;
+	struct tally all = { 0 };
+	int pidfd, round, i, last_errno = 0;
+
+	RETURN_IF_SKIPPED();
+	pidfd = sys_pidfd_open(getpid());
+	ASSERT_LE(0, pidfd);
+	for (i = 0; i < 2; i++) {
+		callers[i] = (struct busy_caller){
+			.dev = self->dev, .pidfd = pidfd,
+			.buf = map_buffer(XFER, NEW),
+			.region = map_fill(0, XFER, OLD, true),
+			.stop = &stop,
+		};
+		ASSERT_TRUE(callers[i].buf && callers[i].region);
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, keep_calling,
+					    &callers[i]));
+	}
+	opener = (struct busy_caller){ .stop = &stop };
+	ASSERT_EQ(0, pthread_create(&threads[2], NULL, keep_opening, &opener));
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		long ret;
+
+		if (round % 25 == 24) {
+			/* The command line way, too. */
+			int status = system("rmmod zxmem >/dev/null 2>&1");
+
+			rmmod_runs++;
+			if (status != 0)
+				rmmod_refused++;
+			else
+				unloaded++;
+			continue;
+		}
+		ret = syscall(SYS_delete_module, "zxmem", O_NONBLOCK);
+		if (ret == 0)
+			unloaded++;
+		else if (errno == EAGAIN)	/* EWOULDBLOCK: in use */
+			eagain++;
+		else if (errno == EBUSY)
+			ebusy++;
+		else {
+			other++;
+			last_errno = errno;
+		}
+		if (unloaded)
+			break;
+		sleep_us(rnd_below(20000));
+	}
+	stop = true;
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+	if (unloaded)
+		reload_module(1);
+	for (i = 0; i < 2; i++)
+		tally_merge(&all, &callers[i].t);
+	tally_print("callers", &all);
+	TH_LOG("delete_module: %lu EAGAIN (EWOULDBLOCK), %lu EBUSY, %lu other; rmmod refused %lu of %lu; %lu opens",
+	       eagain, ebusy, other, rmmod_refused, rmmod_runs, opener.opens);
+	ASSERT_EQ(0UL, unloaded) TH_LOG("the module was unloaded while in use");
+	ASSERT_EQ(0UL, other) TH_LOG("delete_module: %s", strerror(last_errno));
+	ASSERT_EQ(0, opener.open_errno);
+	ASSERT_TALLY_CLEAN(&all);
+	ROUNDS_NOTE(round, planned);
+}
+
+TEST_HARNESS_MAIN
