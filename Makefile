@@ -7,7 +7,7 @@
 #   make kunit         only the KUnit suite (UML kernel; LLVM=1: clang)
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
-#   make check-debug   the VM suite, the fuzzer and fault injection on a
+#   make check-debug   the VM suite, fuzzer, race tests and fault injection on a
 #                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
@@ -38,7 +38,7 @@ SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
 TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
-DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz
+DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
 DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 

@@ -25,7 +25,7 @@
  * the real memory (through /proc/PID/mem) every few thousand calls and at
  * the end; every successful read is compared with the shadow too.
  *
- * --fault-injection: the caller (debug.sh) has set up failslab and
+ * --fault-injection: the caller (check-debug.sh) has set up failslab and
  * fail_page_alloc with task-filter; this process then marks itself in
  * /proc/self/make-it-fail just around three calls in four, so that every
  * allocation made for those calls fails.  A call may then answer
@@ -140,6 +140,7 @@ static const struct seg self_layout[] = {
 	{ 0x76000, 64 * KIB, SEG_RW },
 	/* hole */
 };
+
 #define SELF_SPAN	0x88000UL	/* the regions and the holes around */
 
 #define FILE_LEN	(64 * KIB)
@@ -1071,7 +1072,8 @@ static void predict(const struct call *c, struct outcome *o)
 		actual_w = c->k >= ACTUAL_OFF + sizeof(c->io.actual);
 		break;
 	case PL_RO:
-		status_w = actual_w = false;
+		status_w = false;
+		actual_w = false;
 		break;
 	default:
 		break;
@@ -1259,28 +1261,25 @@ static uint32_t pick_u32_field(void)
 
 static const struct handle *pick_handle(void)
 {
+	/* Percent of the calls, cumulated, for each kind of handle. */
+	static const struct {
+		unsigned int upto;
+		enum hkind kind;
+	} mix[] = {
+		{ 38, H_TRACED }, { 58, H_SELF }, { 66, H_UNTRACED },
+		{ 70, H_TZOMBIE }, { 73, H_UZOMBIE }, { 77, H_REAPED },
+		{ 85, H_OTHER_FD }, { 94, H_CLOSED },
+	};
 	static struct handle dyn;
 	uint64_t r = rnd_below(100);
+	enum hkind want = H_NR;
+	size_t m;
 	int i, tries;
-	enum hkind want;
 
-	if (r < 38)
-		want = H_TRACED;
-	else if (r < 58)
-		want = H_SELF;
-	else if (r < 66)
-		want = H_UNTRACED;
-	else if (r < 70)
-		want = H_TZOMBIE;
-	else if (r < 73)
-		want = H_UZOMBIE;
-	else if (r < 77)
-		want = H_REAPED;
-	else if (r < 85)
-		want = H_OTHER_FD;
-	else if (r < 94)
-		want = H_CLOSED;
-	else {
+	for (m = 0; m < ARRAY_SIZE(mix) && want == H_NR; m++)
+		if (r < mix[m].upto)
+			want = mix[m].kind;
+	if (want == H_NR) {
 		/* any small number, as whatever it is */
 		dyn.value = rnd_below(fd_limit);
 		dyn.kind = fd_kind[dyn.value];
@@ -1708,9 +1707,41 @@ static void check_call(struct call *c)
 	}
 }
 
+/*
+ * Under fault injection, calls that find every page in place allocate
+ * nothing.  Now and then drop the read buffer and this process's private
+ * regions (their shadows become zeros, as the memory does), so that the
+ * calls must fault pages in again, and fail to.
+ */
+static void drop_pages(void)
+{
+	size_t i;
+	int j;
+
+	madvise((void *)DST, XFER_LEN, MADV_DONTNEED);
+	for (i = 0; i < ARRAY_SIZE(self_layout); i++) {
+		const struct seg *g = &self_layout[i];
+		uint64_t start = SELF_BASE + g->off;
+
+		if (g->kind != SEG_RW && g->kind != SEG_RO &&
+		    g->kind != SEG_NONE && g->kind != SEG_RX)
+			continue;
+		if (madvise((void *)start, g->len, MADV_DONTNEED))
+			continue;
+		for (j = 0; j < SELF->nr_vmas; j++) {
+			struct vma *v = &SELF->vmas[j];
+
+			if (v->shadow && v->start <= start &&
+			    start + g->len <= v->end)
+				memset(v->shadow + (start - v->start), 0,
+				       g->len);
+		}
+	}
+}
+
 /* Main */
 
-static void usage(const char *argv0)
+static void die_usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--seed N] [--calls N] [--time SECONDS] [--fault-injection]\n"
 			"       %s [SEED [CALLS [SECONDS]]]\n", argv0, argv0);
@@ -1781,7 +1812,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--time") && i + 1 < argc)
 			cap = strtod(argv[++i], NULL);
 		else if (a[0] < '0' || a[0] > '9' || positional > 2)
-			usage(argv[0]);
+			die_usage(argv[0]);
 		else if (positional++ == 0)
 			seed = strtoull(a, NULL, 0);
 		else if (positional == 2)
@@ -1861,6 +1892,8 @@ int main(int argc, char **argv)
 			if (param_write(!param) == 0)
 				st.param_flips++;
 		}
+		if (fault_injection && st.calls % 256 == 0)
+			drop_pages();
 		pick_call(&c);
 		check_call(&c);
 		if (st.calls >= next_compare) {

@@ -70,6 +70,17 @@
 
 #define BIT(n)		(1u << (n))
 
+/* Flags one thread (or process) sets and another polls. */
+static bool flag_get(const bool *flag)
+{
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+static void flag_set(bool *flag, bool value)
+{
+	__atomic_store_n(flag, value, __ATOMIC_RELEASE);
+}
+
 /* Something the re-executed image has at the same address (non-PIE). */
 static const char exec_marker[64] = "zxmem races: the image after exec";
 
@@ -428,7 +439,8 @@ static int64_t child_churn(const struct request *req)
 
 static void child_exec(const struct request *req)
 {
-	char env[64], *argv[] = { "races", NULL };
+	char *argv[] = { "races", NULL };
+	char env[64];
 	char *envp[] = { env, NULL };
 
 	snprintf(env, sizeof(env), "%s=%d", EXEC_ENV, (int)req->arg2);
@@ -898,7 +910,7 @@ TEST_F_TIMEOUT(races, target_unmaps_mprotects_madvises_during_transfers, 120)
 struct buffer_churn {
 	int memfd;
 	uint64_t pause_us;	/* between two disturbances, at random */
-	volatile bool stop;
+	bool stop;
 	unsigned long ops;
 	int error;
 };
@@ -910,7 +922,7 @@ static void *churn_buffer(void *arg)
 	const size_t pages = BUF_LEN / PAGE;
 
 	rng ^= 0x1234;
-	while (!b->stop) {
+	while (!flag_get(&b->stop)) {
 		bool reads = rnd_below(2);
 		uint64_t first = rnd_below(pages);
 		uint64_t count = 1 + rnd_below(rnd_below(2) ? 16 : 4096);
@@ -997,7 +1009,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 		double end = now() + 2.5;
 		int i;
 
-		b.stop = false;
+		flag_set(&b.stop, false);
 		ASSERT_EQ(0, pthread_create(&thread, NULL, churn_buffer, &b));
 		for (i = 0; now() < end; i++) {
 			bool write = !(i & 1);
@@ -1035,7 +1047,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 				untouched++;
 			writes.bad_bytes += child_count(&c, REGION, done, new, 1);
 		}
-		b.stop = true;
+		flag_set(&b.stop, true);
 		ASSERT_EQ(0, pthread_join(thread, NULL));
 		ASSERT_EQ(0, b.error) TH_LOG("remap: %s", strerror(b.error));
 		ASSERT_TALLY_CLEAN(&writes);
@@ -1056,7 +1068,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 
 struct tracer_share {
 	struct tally t;
-	volatile int in_call;	/* the tracer is inside the ioctl */
+	bool in_call;		/* the tracer is inside the ioctl */
 };
 
 static void tracer_main(int dev, struct child *x, int ready,
@@ -1076,9 +1088,9 @@ static void tracer_main(int dev, struct child *x, int ready,
 		bool write = !(i & 1);
 		struct res r;
 
-		share->in_call = 1;
+		flag_set(&share->in_call, true);
 		r = zcall(dev, write, x->pidfd, REGION, write ? src : dst, XFER);
-		share->in_call = 0;
+		flag_set(&share->in_call, false);
 		/* Cut short by SIGKILL: the status never gets here. */
 		tally_add(&share->t, &r, BIT(ST_OK), XFER);
 		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
@@ -1158,7 +1170,7 @@ TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
 			call_us = (uint64_t)((now() - t0) * 1e6 / 2) + 1;
 		}
 		sleep_us(rnd_below(2 * call_us));
-		mid_call += shared->in_call;
+		mid_call += flag_get(&shared->in_call);
 		ASSERT_EQ(0, kill(tracer, SIGKILL));
 		ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
 		ASSERT_TRUE(WIFSIGNALED(status));
@@ -1194,7 +1206,7 @@ struct denied_caller {
 	int pidfd;
 	const uint8_t *src;
 	uint8_t *dst;
-	volatile bool *stop;
+	bool *stop;
 	struct tally t;
 };
 
@@ -1203,7 +1215,7 @@ static void *call_untraced(void *arg)
 	struct denied_caller *d = arg;
 	int i;
 
-	for (i = 0; !*d->stop; i++) {
+	for (i = 0; !flag_get(d->stop); i++) {
 		bool write = !(i & 1);
 		uint64_t len = i & 2 ? XFER : PAGE;
 		struct res r = zcall(d->dev, write, d->pidfd, REGION,
@@ -1221,7 +1233,7 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 	struct denied_caller others[2];
 	pthread_t threads[2];
 	struct tally attached = { 0 }, detached = { 0 }, denied = { 0 };
-	volatile bool stop = false;
+	bool stop = false;
 	uint8_t *src, *dst;
 	struct child x;
 	int round, i;
@@ -1268,7 +1280,7 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 		ASSERT_TALLY_CLEAN(&attached);
 		ASSERT_TALLY_CLEAN(&detached);
 	}
-	stop = true;
+	flag_set(&stop, true);
 	for (i = 0; i < 2; i++) {
 		ASSERT_EQ(0, pthread_join(threads[i], NULL));
 		tally_merge(&denied, &others[i].t);
@@ -1289,7 +1301,7 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 
 struct juggler {
 	int choices[5];		/* what the number may become; -1: closed */
-	volatile bool stop;
+	bool stop;
 	unsigned long swaps;
 	int error;
 };
@@ -1299,7 +1311,7 @@ static void *juggle(void *arg)
 	struct juggler *j = arg;
 
 	rng ^= 0x5678;
-	while (!j->stop) {
+	while (!flag_get(&j->stop)) {
 		int fd = j->choices[rnd_below(6) % 5];
 
 		if (rnd_below(6) == 5 || fd < 0)
@@ -1319,7 +1331,7 @@ struct juggled_caller {
 	uint8_t *dst;
 	const uint8_t *seen;
 	int nr_seen;
-	volatile bool *stop;
+	bool *stop;
 	unsigned long max_calls;
 	struct tally t;
 };
@@ -1329,7 +1341,7 @@ static void *call_juggled(void *arg)
 	struct juggled_caller *c = arg;
 	unsigned long i;
 
-	for (i = 0; i < c->max_calls && !*c->stop; i++) {
+	for (i = 0; i < c->max_calls && !flag_get(c->stop); i++) {
 		bool write = !(c->t.calls & 1);
 		struct res r = zcall(c->dev, write, JUGGLED_FD, SELF_REGION,
 				     write ? (const void *)c->src : c->dst,
@@ -1353,7 +1365,7 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	const unsigned long planned = 48;
 	struct juggled_caller me, other;
 	struct juggler j = { .stop = false };
-	volatile bool stop = false;
+	bool stop = false;
 	pthread_t juggler, caller;
 	uint8_t *region;
 	struct child x, y;
@@ -1403,9 +1415,9 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 		me.max_calls = 1;
 		call_juggled(&me);
 	}
-	stop = true;
+	flag_set(&stop, true);
 	ASSERT_EQ(0, pthread_join(caller, NULL));
-	j.stop = true;
+	flag_set(&j.stop, true);
 	ASSERT_EQ(0, pthread_join(juggler, NULL));
 	ASSERT_EQ(0, j.error) TH_LOG("dup2: %s", strerror(j.error));
 	ASSERT_TALLY_CLEAN(&me.t);
@@ -1583,7 +1595,7 @@ struct busy_caller {
 	int pidfd;
 	uint8_t *buf;
 	uint8_t *region;
-	volatile bool *stop;
+	bool *stop;
 	unsigned long opens;
 	int open_errno;
 	struct tally t;
@@ -1594,7 +1606,7 @@ static void *keep_calling(void *arg)
 	struct busy_caller *c = arg;
 	int i;
 
-	for (i = 0; !*c->stop; i++) {
+	for (i = 0; !flag_get(c->stop); i++) {
 		uint64_t len = i & 2 ? XFER : PAGE;
 		struct res r = zcall(c->dev, i & 1, c->pidfd,
 				     (uintptr_t)c->region, c->buf, len);
@@ -1609,7 +1621,7 @@ static void *keep_opening(void *arg)
 	struct busy_caller *c = arg;
 	int fd;
 
-	while (!*c->stop) {
+	while (!flag_get(c->stop)) {
 		fd = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 		if (fd < 0) {
 			c->open_errno = errno;
@@ -1640,7 +1652,7 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 	const int planned = 200;
 	struct busy_caller callers[2], opener;
 	pthread_t threads[3];
-	volatile bool stop = false;
+	bool stop = false;
 	unsigned long eagain = 0, ebusy = 0, unloaded = 0, other = 0;
 	unsigned long rmmod_runs = 0, rmmod_refused = 0;
 	struct tally all = { 0 };
@@ -1678,13 +1690,13 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 			continue;
 		}
 		ret = syscall(SYS_delete_module, "zxmem", O_NONBLOCK);
-		if (ret == 0)
+		if (ret == 0) {
 			unloaded++;
-		else if (errno == EAGAIN)	/* EWOULDBLOCK: in use */
+		} else if (errno == EAGAIN) {	/* EWOULDBLOCK: in use */
 			eagain++;
-		else if (errno == EBUSY)
+		} else if (errno == EBUSY) {
 			ebusy++;
-		else {
+		} else {
 			other++;
 			last_errno = errno;
 		}
@@ -1692,7 +1704,7 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 			break;
 		sleep_us(rnd_below(20000));
 	}
-	stop = true;
+	flag_set(&stop, true);
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_join(threads[i], NULL));
 	if (unloaded)
