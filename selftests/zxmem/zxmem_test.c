@@ -30,9 +30,11 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -124,6 +126,7 @@ enum child_op {
 	CHILD_CHURN,		/* unmap and remap a range for .arg ms */
 	CHILD_EXEC,		/* the new image answers with its landing page */
 	CHILD_EXIT,		/* answer, then exit */
+	CHILD_EUID,		/* answer geteuid() */
 };
 
 struct child_request {
@@ -134,9 +137,12 @@ struct child_request {
 	uint64_t addr;		/* mmap() hint, or the range to act on */
 	uint64_t len;
 	uint64_t offset;	/* file offset of a mapping */
-	uint64_t arg;		/* pattern seed, or milliseconds */
-	char path[64];		/* file to map, "" for anonymous memory */
+	uint64_t arg;		/* pattern seed, milliseconds, or exec mode */
+	char path[64];		/* file to map or exec; "" for anonymous memory */
 };
+
+/* CHILD_EXEC's .arg: keep writing our own landing page until the exec. */
+#define EXEC_WHILE_WRITING_SELF	1
 
 /* A page the exec'd image offers, to show that writes reach the new mm. */
 static uint8_t landing_page[4096] __attribute__((aligned(4096)));
@@ -209,14 +215,66 @@ static int64_t child_churn(const struct child_request *req)
 	return failed ? -EFAULT : 0;
 }
 
-static int64_t child_exec(int sk)
+/* A thread of the child that writes its own landing page, call after call. */
+struct self_writer {
+	int pidfd;
+	bool wrote;		/* one call has answered ZX_OK */
+	zx_status_t failed;	/* the first other answer */
+};
+
+static void *write_self(void *arg)
 {
-	char resume[64];
+	struct self_writer *w = arg;
+	static uint8_t bytes[sizeof(landing_page)];
+	zx_status_t status;
+
+	fill_pattern(bytes, sizeof(bytes), SEED_NEW);
+	/* Until de_thread() kills this thread for the exec. */
+	for (;;) {
+		status = zx_process_write_memory(w->pidfd,
+						 (uintptr_t)landing_page, bytes,
+						 sizeof(bytes), NULL);
+		if (status != ZX_OK && !__atomic_load_n(&w->failed,
+							__ATOMIC_ACQUIRE))
+			__atomic_store_n(&w->failed, status, __ATOMIC_RELEASE);
+		if (status == ZX_OK)
+			__atomic_store_n(&w->wrote, true, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * Exec req->path (our own image if ""), which resumes serving @sk.  With
+ * EXEC_WHILE_WRITING_SELF a thread writes our landing page through a
+ * pidfd of our own, with the right a process has over itself, until the
+ * exec kills it.
+ */
+static int64_t child_exec(int sk, const struct child_request *req)
+{
+	const char *path = req->path[0] ? req->path : "/proc/self/exe";
 	char *argv[] = { "zxmem_test", NULL };
-	char *envp[] = { resume, NULL };
+	struct self_writer w = { .pidfd = -1 };
+	char *envp[2], resume[64];
+	pthread_t thread;
 
 	snprintf(resume, sizeof(resume), "%s=%d", RESUME_FD_ENV, sk);
-	execve("/proc/self/exe", argv, envp);
+	envp[0] = resume;
+	envp[1] = NULL;
+	if (req->arg == EXEC_WHILE_WRITING_SELF) {
+		w.pidfd = sys_pidfd_open(getpid());
+		if (w.pidfd < 0)
+			return -errno;
+		if (pthread_create(&thread, NULL, write_self, &w))
+			return -EAGAIN;
+		while (!__atomic_load_n(&w.wrote, __ATOMIC_ACQUIRE) &&
+		       !__atomic_load_n(&w.failed, __ATOMIC_ACQUIRE))
+			sched_yield();
+		if (!__atomic_load_n(&w.wrote, __ATOMIC_ACQUIRE))
+			_exit(3);	/* the thread cannot be stopped */
+	}
+	execve(path, argv, envp);
+	if (req->arg == EXEC_WHILE_WRITING_SELF)
+		_exit(4);
 	return -errno;
 }
 
@@ -246,7 +304,9 @@ static int64_t child_handle(int sk, const struct child_request *req)
 	case CHILD_CHURN:
 		return child_churn(req);
 	case CHILD_EXEC:
-		return child_exec(sk);
+		return child_exec(sk, req);
+	case CHILD_EUID:
+		return geteuid();
 	}
 	return -EINVAL;
 }
@@ -807,6 +867,169 @@ TEST_F(child, write_with_parameter_off_is_not_supported_before_any_check)
 		ASSERT_EQ(ACTUAL_UNTOUCHED, actual);
 	}
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+}
+
+/*
+ * Kprobes (tracefs kprobe events, in a trace instance of our own, for this
+ * thread only) on what a write does once past the gate: take the target's
+ * mm, pin its pages, or go through access_process_vm().
+ */
+#define TRACEFS		"/sys/kernel/tracing"
+#define GATE_INSTANCE	TRACEFS "/instances/zxmem_gate"
+
+static const char *const gate_functions[] = {
+	"get_task_mm", "pin_user_pages_remote", "access_process_vm",
+};
+
+static int write_text(const char *path, int flags, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+	ssize_t len = strlen(text);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, len);
+	close(fd);
+	return n == len ? 0 : -1;
+}
+
+static int gate_event_write(const char *fn, const char *file,
+			    const char *text)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/events/zxmem_gate/%s/%s",
+		 GATE_INSTANCE, fn, file);
+	return write_text(path, 0, text);
+}
+
+static void gate_probes_remove(void)
+{
+	char line[64];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++)
+		gate_event_write(gate_functions[i], "enable", "0");
+	rmdir(GATE_INSTANCE);
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		snprintf(line, sizeof(line), "-:zxmem_gate/%s\n",
+			 gate_functions[i]);
+		write_text(TRACEFS "/kprobe_events", O_APPEND, line);
+	}
+}
+
+/* 0 once the probes fire for this thread; -1 if the kernel has none. */
+static int gate_probes_add(void)
+{
+	char line[128];
+	unsigned int i;
+
+	if (access(TRACEFS "/kprobe_events", W_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/kprobe_events", W_OK))
+		return -1;
+	gate_probes_remove();	/* what an aborted run may have left */
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		snprintf(line, sizeof(line), "p:zxmem_gate/%s %s\n",
+			 gate_functions[i], gate_functions[i]);
+		if (write_text(TRACEFS "/kprobe_events", O_APPEND, line))
+			return -1;
+	}
+	if (mkdir(GATE_INSTANCE, 0700) && errno != EEXIST)
+		return -1;
+	snprintf(line, sizeof(line), "common_pid == %d", gettid());
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++)
+		if (gate_event_write(gate_functions[i], "filter", line) ||
+		    gate_event_write(gate_functions[i], "enable", "1"))
+			return -1;
+	return write_text(GATE_INSTANCE "/trace", O_TRUNC, "");
+}
+
+/* Hits of each of gate_functions[] since the last call; -1 on error. */
+static int gate_hits(int64_t *hits)
+{
+	char line[512], event[64];
+	unsigned int i;
+	FILE *trace;
+
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++)
+		hits[i] = 0;
+	trace = fopen(GATE_INSTANCE "/trace", "re");
+	if (!trace)
+		return -1;
+	while (fgets(line, sizeof(line), trace)) {
+		if (line[0] == '#')
+			continue;
+		for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+			snprintf(event, sizeof(event), " %s: (",
+				 gate_functions[i]);
+			hits[i] += !!strstr(line, event);
+		}
+	}
+	fclose(trace);
+	return write_text(GATE_INSTANCE "/trace", O_TRUNC, "");
+}
+
+TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
+{
+	int64_t off_hits[ARRAY_SIZE(gate_functions)];
+	int64_t on_hits[ARRAY_SIZE(gate_functions)];
+	zx_status_t off[2], on[2];
+	size_t page = page_size();
+	int64_t addr[2];
+	unsigned int i;
+	int probes;
+
+	RETURN_IF_SETUP_SKIPPED();
+	ASSERT_EQ(0, target_trace(&self->target));
+	/* Pinned pages, and the access_process_vm() path of exec memory. */
+	addr[0] = target_map_anon(&self->target, page, SEED_OLD);
+	addr[1] = target_map_anon(&self->target, page, SEED_OLD);
+	ASSERT_LT(0, addr[0]);
+	ASSERT_LT(0, addr[1]);
+	ASSERT_EQ(0, target_protect(&self->target, addr[1], page,
+				    PROT_READ | PROT_EXEC));
+
+	probes = gate_probes_add();
+	if (probes) {
+		gate_probes_remove();
+		SKIP(return, "no kprobe events in %s (CONFIG_KPROBE_EVENTS)",
+		     TRACEFS);
+	}
+	set_debugging_syscalls(_metadata, 0);
+	for (i = 0; i < 2; i++)
+		off[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
+				       page, SEED_NEW).status;
+	probes = gate_hits(off_hits);
+	set_debugging_syscalls(_metadata, 1);
+	for (i = 0; i < 2 && !probes; i++)
+		on[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
+				      page, SEED_NEW).status;
+	if (!probes)
+		probes = gate_hits(on_hits);
+	gate_probes_remove();
+	ASSERT_EQ(0, probes);
+
+	for (i = 0; i < 2; i++) {
+		ASSERT_STATUS(ZX_ERR_NOT_SUPPORTED, off[i]);
+		ASSERT_STATUS(ZX_OK, on[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		/* The probes see these calls once writes are on ... */
+		EXPECT_LE(1, on_hits[i]) {
+			TH_LOG("%s: no hit with the parameter on",
+			       gate_functions[i]);
+		}
+		/* ... and no write got that far while it was off. */
+		EXPECT_EQ(0, off_hits[i]) {
+			TH_LOG("%s: reached with the parameter off",
+			       gate_functions[i]);
+		}
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, target_mismatches(&self->target, addr[i], page,
+					       SEED_NEW));
 }
 
 TEST_F(child, read_with_parameter_off_succeeds)
@@ -1740,6 +1963,248 @@ TEST_F(child, root_tracer_of_nondumpable_tracee_succeeds)
 	ASSERT_STATUS(ZX_OK, w.status);
 	ASSERT_EQ(page, w.actual);
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
+}
+
+/*
+ * Setuid exec: a process of nobody's execs a copy of this binary that is
+ * setuid root.  What nobody may do to it afterwards depends on how it got
+ * there; in no case does a right nobody held before the exec reach the
+ * privileged image.
+ */
+enum setuid_case {
+	SETUID_UNDER_TRACER,	/* nobody traces it across the exec */
+	SETUID_AFTER_DETACH,	/* nobody wrote it, detached, then it execs */
+	SETUID_DURING_SELF_WRITES, /* its own thread writes it until the exec */
+};
+
+struct setuid_report {
+	int failed_line;	/* the helper's setup failed here; 0 if not */
+	int failed_errno;
+	zx_status_t before_status;	/* nobody's write before the exec */
+	int64_t euid;		/* the target's, after the exec */
+	zx_status_t read_status;
+	size_t read_actual;
+	zx_status_t write_status;
+	size_t write_actual;
+	int reattach_errno;	/* of PTRACE_SEIZE after the exec; 0: attached */
+	int64_t new_mismatches;	/* landing page bytes not SEED_NEW after */
+	int64_t nonzero;	/* landing page bytes that are not 0 after */
+};
+
+/* Stop a PTRACE_SEIZEd tracee and let it go. */
+static int target_detach(struct target *t)
+{
+	int status;
+
+	if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL) ||
+	    waitpid(t->pid, &status, __WALL) != t->pid || !WIFSTOPPED(status))
+		return -1;
+	return ptrace(PTRACE_DETACH, t->pid, NULL, NULL);
+}
+
+static int64_t count_nonzero(const uint8_t *bytes, size_t len)
+{
+	int64_t nonzero = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		nonzero += bytes[i] != 0;
+	return nonzero;
+}
+
+static void setuid_helper(int report_fd, enum setuid_case which,
+			  const char *setuid_path)
+{
+	struct setuid_report report = {
+		.before_status = ZX_OK,
+		.read_actual = ACTUAL_UNTOUCHED,
+		.write_actual = ACTUAL_UNTOUCHED,
+		.new_mismatches = -1,
+		.nonzero = -1,
+	};
+	struct child_request exec = { .op = CHILD_EXEC };
+	struct target own = { .pid = 0, .pidfd = -1, .sk = -1 };
+	const size_t len = sizeof(landing_page);
+	uint64_t landing = (uintptr_t)landing_page;
+	static uint8_t buf[sizeof(landing_page)];
+	int64_t answer;
+	int self_pidfd;
+
+	/* The header's /dev/zxmem, opened while still root (mode 0600). */
+	self_pidfd = sys_pidfd_open(getpid());
+	HELPER_CHECK(&report, self_pidfd >= 0);
+	HELPER_CHECK(&report, zx_process_read_memory(self_pidfd, landing, buf,
+						     1, NULL) == ZX_OK);
+	close(self_pidfd);
+	HELPER_CHECK(&report, drop_to_nobody() == 0);
+	HELPER_CHECK(&report, target_spawn(&own) == 0);
+	if (which != SETUID_DURING_SELF_WRITES)
+		HELPER_CHECK(&report, target_trace(&own) == 0);
+	if (which == SETUID_AFTER_DETACH) {
+		fill_pattern(buf, len, SEED_NEW);
+		report.before_status = zx_process_write_memory(own.pidfd,
+							       landing, buf,
+							       len, NULL);
+		HELPER_CHECK(&report, target_detach(&own) == 0);
+	}
+
+	snprintf(exec.path, sizeof(exec.path), "%s", setuid_path);
+	if (which == SETUID_DURING_SELF_WRITES)
+		exec.arg = EXEC_WHILE_WRITING_SELF;
+	answer = target_ask(&own, &exec);
+	errno = answer < 0 ? -answer : 0;
+	/* Non-PIE: the new image's landing page is where the old one was. */
+	HELPER_CHECK(&report, answer == (int64_t)landing);
+	report.euid = target_simple(&own, CHILD_EUID);
+
+	report.read_status = zx_process_read_memory(own.pidfd, landing, buf,
+						    len, &report.read_actual);
+	fill_pattern(buf, len, SEED_NEW);
+	report.write_status = zx_process_write_memory(own.pidfd, landing, buf,
+						      len,
+						      &report.write_actual);
+	if (which != SETUID_UNDER_TRACER)
+		report.reattach_errno = target_trace(&own) ? errno : 0;
+	report.new_mismatches = target_mismatches(&own, landing, len,
+						  SEED_NEW);
+	HELPER_CHECK(&report, target_copy_out(&own, landing, len, buf) == 0);
+	report.nonzero = count_nonzero(buf, len);
+out:
+	if (own.pid > 0 && target_reap(&own) && !report.failed_line)
+		report.failed_line = __LINE__;
+	if (write(report_fd, &report, sizeof(report)) != sizeof(report))
+		_exit(1);
+	_exit(0);
+}
+
+/* A root-owned setuid copy of this binary, in a directory of its own. */
+struct setuid_copy {
+	char dir[40];
+	char path[64];
+};
+
+static int make_setuid_copy(struct setuid_copy *copy)
+{
+	int in = -1, out = -1, ret = -1;
+	char chunk[65536];
+	ssize_t n;
+
+	snprintf(copy->dir, sizeof(copy->dir), "/tmp/zxmem_setuid.XXXXXX");
+	copy->path[0] = '\0';
+	if (!mkdtemp(copy->dir) || chmod(copy->dir, 0755))
+		return -1;
+	snprintf(copy->path, sizeof(copy->path), "%s/zxmem_test", copy->dir);
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	out = open(copy->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (in < 0 || out < 0)
+		goto out;
+	while ((n = read(in, chunk, sizeof(chunk))) > 0)
+		if (write(out, chunk, n) != n)
+			goto out;
+	/* chmod after chown: chown clears the setuid bit. */
+	if (n == 0 && !fchown(out, 0, 0) && !fchmod(out, 04755))
+		ret = 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ret;
+}
+
+static void remove_setuid_copy(struct setuid_copy *copy)
+{
+	if (copy->path[0])
+		unlink(copy->path);
+	rmdir(copy->dir);
+}
+
+static void run_setuid_case(struct __test_metadata *_metadata,
+			    enum setuid_case which,
+			    struct setuid_report *report)
+{
+	struct setuid_copy copy;
+	int pipefd[2], status;
+	pid_t helper;
+	ssize_t got;
+
+	ASSERT_EQ(0, make_setuid_copy(&copy)) {
+		remove_setuid_copy(&copy);
+		TH_LOG("cannot make a setuid copy in /tmp: %s",
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, pipe(pipefd));
+	helper = fork();
+	ASSERT_LE(0, helper);
+	if (helper == 0) {
+		close(pipefd[0]);
+		setuid_helper(pipefd[1], which, copy.path);
+	}
+	close(pipefd[1]);
+	got = read(pipefd[0], report, sizeof(*report));
+	close(pipefd[0]);
+	waitpid(helper, &status, 0);
+	remove_setuid_copy(&copy);
+	ASSERT_EQ((ssize_t)sizeof(*report), got);
+	ASSERT_EQ(0, status);
+	ASSERT_EQ(0, report->failed_line) {
+		TH_LOG("the unprivileged helper failed at line %d: %s",
+		       report->failed_line, strerror(report->failed_errno));
+	}
+}
+
+/* The kernel runs it unprivileged: the tracer keeps a harmless right. */
+TEST_F(child, setuid_exec_under_unprivileged_tracer_gains_no_privilege)
+{
+	struct setuid_report report;
+
+	RETURN_IF_SETUP_SKIPPED();
+	SKIP_UNLESS_ROOT();
+	run_setuid_case(_metadata, SETUID_UNDER_TRACER, &report);
+
+	ASSERT_EQ(NOBODY, report.euid);
+	ASSERT_STATUS(ZX_OK, report.read_status);
+	ASSERT_EQ(sizeof(landing_page), report.read_actual);
+	ASSERT_STATUS(ZX_OK, report.write_status);
+	ASSERT_EQ(sizeof(landing_page), report.write_actual);
+	ASSERT_EQ(0, report.new_mismatches);
+}
+
+TEST_F(child, setuid_exec_after_detach_is_access_denied)
+{
+	struct setuid_report report;
+
+	RETURN_IF_SETUP_SKIPPED();
+	SKIP_UNLESS_ROOT();
+	run_setuid_case(_metadata, SETUID_AFTER_DETACH, &report);
+
+	/* The right was there before: the pidfd is the same. */
+	ASSERT_STATUS(ZX_OK, report.before_status);
+	ASSERT_EQ(0, report.euid);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.read_status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, report.read_actual);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.write_status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, report.write_actual);
+	/* Nor can nobody become its tracer again. */
+	ASSERT_EQ(EPERM, report.reattach_errno);
+	ASSERT_EQ(0, report.nonzero);
+}
+
+TEST_F(child, self_writes_do_not_reach_the_setuid_image)
+{
+	struct setuid_report report;
+
+	RETURN_IF_SETUP_SKIPPED();
+	SKIP_UNLESS_ROOT();
+	run_setuid_case(_metadata, SETUID_DURING_SELF_WRITES, &report);
+
+	ASSERT_EQ(0, report.euid);
+	/* Its writer thread died in the exec; its pidfd now means root. */
+	ASSERT_EQ(0, report.nonzero);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.read_status);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.write_status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, report.write_actual);
+	ASSERT_EQ(EPERM, report.reattach_errno);
 }
 
 TEST_F(child, write_through_readonly_device_fd_is_access_denied)
