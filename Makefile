@@ -37,7 +37,8 @@ VM_OUT = $(CURDIR)/build/vm
 SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
-TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test
+TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test \
+	    selftests/zxmem/compat_test
 DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
 DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
@@ -106,6 +107,10 @@ vm-module:
 
 selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+
+# A 32-bit caller, through compat_ptr_ioctl() (gcc-multilib).
+selftests/zxmem/compat_test: selftests/zxmem/compat_test.c $(UAPI_HEADERS)
+	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(TEST_CFLAGS) -o $@ $<
 
 # One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror.
 vm-check: $(TEST_BINS)

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 PACKAGES=(
-	gcc make libc6-dev bc bison flex libelf-dev
+	gcc gcc-multilib make libc6-dev bc bison flex libelf-dev
 	cpio gzip xz-utils kmod
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1

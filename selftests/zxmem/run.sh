@@ -28,6 +28,13 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=0; then
 fi
 
 run_tests ./zxmem_test
+# A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION).
+if [ -e /proc/sys/abi/vsyscall32 ]; then
+	run_tests ./compat_test
+else
+	printf '1..1\nok 1 compat_test # SKIP no IA32_EMULATION\n' |
+		tee -a "$RESULT"
+fi
 
 if rmmod zxmem; then
 	printf '1..1\nok 1 module_unloads_cleanly\n' | tee -a "$RESULT"
