@@ -62,6 +62,12 @@ MODULE_PARM_DESC(enable_debugging_syscalls,
 #define ZXMEM_STACK_BOUNCE	64
 #define ZXMEM_CHUNK_SIZE	SZ_16K
 
+/*
+ * Times a copy goes on from the same byte after the caller's buffer faulted
+ * there and was faulted in again.
+ */
+#define ZXMEM_BUFFER_RETRIES	2
+
 /* Everything one call holds; zxmem_release() lets go of it. */
 struct zxmem_call {
 	bool write;
@@ -72,6 +78,8 @@ struct zxmem_call {
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
 	bool exec;		/* those bytes touch an executable mapping */
+	size_t buffer_fault_at;	/* where the caller's buffer last faulted */
+	unsigned int buffer_retries;	/* ... and how often, in a row */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -187,17 +195,59 @@ unlock:
 	return status;
 }
 
+/*
+ * The caller's own buffer faulted @offset bytes in.  A uaccess fails the
+ * same way for an address that is not mapped and for a page the kernel
+ * could not allocate; get_user_pages_fast() on that page tells the two
+ * apart (-EFAULT, -ENOMEM), and faults the page in if it can.
+ *
+ * Return: ZX_OK if the copy may go on from @offset (at most
+ * ZXMEM_BUFFER_RETRIES times from the same byte), ZX_ERR_NO_MEMORY if the
+ * kernel has no page for the buffer, else ZX_ERR_INVALID_ARGS.
+ */
+static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
+{
+	unsigned long addr = (unsigned long)call->buffer + offset;
+	struct page *page;
+	int ret;
+
+	/* A read writes the buffer: it must be writable, as for the uaccess. */
+	ret = get_user_pages_fast(addr & PAGE_MASK, 1,
+				  call->write ? 0 : FOLL_WRITE, &page);
+	if (ret == -ENOMEM)
+		return ZX_ERR_NO_MEMORY;
+	if (ret != 1)
+		return ZX_ERR_INVALID_ARGS;
+	put_page(page);
+	/* Each retry makes progress, or is one of a few at the same byte. */
+	if (offset != call->buffer_fault_at) {
+		call->buffer_fault_at = offset;
+		call->buffer_retries = 0;
+	}
+	if (call->buffer_retries++ >= ZXMEM_BUFFER_RETRIES)
+		return ZX_ERR_INVALID_ARGS;
+	return ZX_OK;
+}
+
 static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 {
+	size_t left;
+	int status;
+
 	if (!access_ok(call->buffer, size))
 		return ZX_ERR_INVALID_ARGS;
+	if (!call->write)
+		return ZX_OK;
 	/*
 	 * A write copies straight into the target's pages, so a buffer that
 	 * is bad from the start must be refused before the first byte: fault
 	 * it all in now.
 	 */
-	if (call->write && fault_in_readable(call->buffer, call->len))
-		return ZX_ERR_INVALID_ARGS;
+	while ((left = fault_in_readable(call->buffer, call->len))) {
+		status = zxmem_buffer_fault(call, call->len - left);
+		if (status != ZX_OK)
+			return status;
+	}
 	return ZX_OK;
 }
 
@@ -253,6 +303,20 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 }
 
 /*
+ * After a fault on the caller's buffer @done bytes in: true if the copy
+ * goes on.  If not, @buffer_fault stays set only for a bad buffer; a
+ * failed allocation just stops the copy where it is.
+ */
+static bool zxmem_buffer_recovered(struct zxmem_call *call, size_t done,
+				   bool *buffer_fault)
+{
+	int status = zxmem_buffer_fault(call, done);
+
+	*buffer_fault = status == ZX_ERR_INVALID_ARGS;
+	return status == ZX_OK;
+}
+
+/*
  * The data path: pin a batch of the target's pages and copy straight
  * between them and the caller's buffer, one copy, no kernel buffer, no
  * mmap lock held while copying (the shape of process_vm_rw()).
@@ -286,8 +350,14 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 					 buffer_fault);
 		unpin_user_pages_dirty_lock(pages, pinned, call->write);
 		done += moved;
-		if (*buffer_fault || moved < want || zxmem_copy_interrupted(call))
+		if (zxmem_copy_interrupted(call))
 			break;
+		if (*buffer_fault) {
+			if (!zxmem_buffer_recovered(call, done, buffer_fault))
+				break;
+		} else if (moved < want) {
+			break;
+		}
 	}
 	return done;
 }
@@ -315,10 +385,14 @@ static int zxmem_copy_bounced(struct zxmem_call *call, size_t *done,
 
 	while (*done < call->len) {
 		size_t chunk = zxmem_chunk_len(*done, call->len, bounce_size);
+		unsigned long left;
 		int copied;
 
-		if (copy_from_user(bounce, call->buffer + *done, chunk)) {
-			*buffer_fault = true;
+		left = copy_from_user(bounce, call->buffer + *done, chunk);
+		if (left) {
+			if (zxmem_buffer_recovered(call, *done + chunk - left,
+						   buffer_fault))
+				continue;
 			break;
 		}
 		copied = access_process_vm(call->target, call->vaddr + *done,

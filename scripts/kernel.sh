@@ -38,14 +38,18 @@ mirror_uri() {
 	echo "$uri"
 }
 
-# apt_download PACKAGE...: fetch .debs of $suite into $dir/debs.
+# apt_download PACKAGE...: fetch .debs of $suite into $dir/debs.  The
+# Release file's signature is checked, its Valid-Until date is not: a
+# mirror that stopped following sid still serves the version that
+# kernels.conf pins, and apt would otherwise refuse its index.
 apt_download() {
 	local apt=$cache/apt/$suite
 	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
 		    -o Dir::Etc::SourceParts=/dev/null
 		    -o "Dir::State::Lists=$apt/lists"
 		    -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root)
+		    -o APT::Sandbox::User=root
+		    -o Acquire::Check-Valid-Until=false)
 
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
 	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) $suite main" \

@@ -8,9 +8,13 @@
  * just around its zxmem calls, so every allocation the module's path makes
  * may fail, and nothing else of the test does.  The calls go through both
  * copy paths: pinned pages (anonymous memory) and access_process_vm() with
- * a kmalloc()'d bounce buffer (an executable mapping).  Every call must
- * answer ZX_OK with the right bytes, or ZX_ERR_NO_MEMORY with the target
- * unchanged; kmemleak, run after, shows that nothing leaked.
+ * a kmalloc()'d bounce buffer (an executable mapping).  Every other read
+ * lands in a buffer whose pages were just dropped, so that the kernel must
+ * allocate them, and may fail to, while it copies into the caller's own
+ * memory.  Every call must answer ZX_OK with the right bytes, or
+ * ZX_ERR_NO_MEMORY with the target unchanged (ZX_ERR_INVALID_ARGS would
+ * blame the caller's buffer for the kernel's failed allocation); kmemleak,
+ * run after, shows that nothing leaked.
  *
  * Usage: faults [CALLS]   (default 2000)
  */
@@ -70,13 +74,17 @@ static int arm(const char *attr)
 	}
 	/*
 	 * By default both spare allocations that may sleep, and
-	 * fail_page_alloc spares order 0: the module's are exactly those.
+	 * fail_page_alloc spares order 0 and user pages (__GFP_HIGHMEM):
+	 * the module's, and the faults its copies take, are exactly those.
+	 * failslab has neither of the last two knobs.
 	 */
 	snprintf(path, sizeof(path), DEBUGFS "/%s/ignore-gfp-wait", attr);
 	if (write_file(path, "N"))
 		return -1;
 	snprintf(path, sizeof(path), DEBUGFS "/%s/min-order", attr);
 	write_file(path, "0");
+	snprintf(path, sizeof(path), DEBUGFS "/%s/ignore-gfp-highmem", attr);
+	write_file(path, "N");
 	return 0;
 }
 
@@ -129,10 +137,11 @@ int main(int argc, char **argv)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code = mmap(NULL, REGION, PROT_READ | PROT_WRITE | PROT_EXEC,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	buf = malloc(REGION);
+	buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	shadow = malloc(REGION);
 	if ((int)self < 0 || data == MAP_FAILED || code == MAP_FAILED ||
-	    !buf || !shadow) {
+	    buf == MAP_FAILED || !shadow) {
 		perror("setup");
 		return 2;
 	}
@@ -152,6 +161,10 @@ int main(int argc, char **argv)
 
 		memcpy(shadow, target, len);
 		fill(buf, len, n);
+		if (n % 6 == 5 && madvise(buf, REGION, MADV_DONTNEED)) {
+			perror("madvise");
+			return 2;
+		}
 
 		make_it_fail(1);
 		if (n % 3 == 2)
