@@ -28,8 +28,10 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=0; then
 fi
 
 run_tests ./zxmem_test
-# A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION).
-if [ -e /proc/sys/abi/vsyscall32 ]; then
+# A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION,
+# not switched off on the command line).
+if [ -e /proc/sys/abi/vsyscall32 ] &&
+   ! grep -qw ia32_emulation=off /proc/cmdline; then
 	run_tests ./compat_test
 else
 	printf '1..1\nok 1 compat_test # SKIP no IA32_EMULATION\n' |

@@ -31,11 +31,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -127,6 +129,7 @@ enum child_op {
 	CHILD_EXEC,		/* the new image answers with its landing page */
 	CHILD_EXIT,		/* answer, then exit */
 	CHILD_EUID,		/* answer geteuid() */
+	CHILD_AT_SECURE,	/* answer getauxval(AT_SECURE) */
 };
 
 struct child_request {
@@ -278,10 +281,38 @@ static int64_t child_exec(int sk, const struct child_request *req)
 	return -errno;
 }
 
+/*
+ * What a setuid-root image of this binary (the setuid tests) still does:
+ * nothing that would hand root's powers (opening, mapping, writing or
+ * exec'ing any file) to whoever holds the socket, and it shows nothing
+ * of its memory but its landing page.
+ */
+static bool child_may(const struct child_request *req)
+{
+	uint64_t page = (uintptr_t)landing_page;
+
+	if (!getauxval(AT_SECURE))
+		return true;
+	switch (req->op) {
+	case CHILD_PING:
+	case CHILD_EXIT:
+	case CHILD_EUID:
+	case CHILD_AT_SECURE:
+		return true;
+	case CHILD_MISMATCHES:
+	case CHILD_COPY_OUT:
+		return req->addr >= page && req->len <= sizeof(landing_page) &&
+		       req->addr - page <= sizeof(landing_page) - req->len;
+	}
+	return false;
+}
+
 static int64_t child_handle(int sk, const struct child_request *req)
 {
 	void *addr = (void *)(uintptr_t)req->addr;
 
+	if (!child_may(req))
+		return -EPERM;
 	switch (req->op) {
 	case CHILD_PING:
 	case CHILD_EXIT:
@@ -307,6 +338,8 @@ static int64_t child_handle(int sk, const struct child_request *req)
 		return child_exec(sk, req);
 	case CHILD_EUID:
 		return geteuid();
+	case CHILD_AT_SECURE:
+		return getauxval(AT_SECURE);
 	}
 	return -EINVAL;
 }
@@ -904,7 +937,10 @@ static int gate_event_write(const char *fn, const char *file,
 	return write_text(path, 0, text);
 }
 
-static void gate_probes_remove(void)
+static bool gate_mounted_tracefs;
+
+/* Remove the probes; unmount tracefs too if we mounted it (@unmount). */
+static void gate_probes_remove(bool unmount)
 {
 	char line[64];
 	unsigned int i;
@@ -917,32 +953,43 @@ static void gate_probes_remove(void)
 			 gate_functions[i]);
 		write_text(TRACEFS "/kprobe_events", O_APPEND, line);
 	}
+	if (unmount && gate_mounted_tracefs && !umount(TRACEFS))
+		gate_mounted_tracefs = false;
 }
 
-/* 0 once the probes fire for this thread; -1 if the kernel has none. */
-static int gate_probes_add(void)
+/*
+ * Make the probes fire for this thread.  Returns 0, 1 if the kernel has no
+ * kprobe events (a reason to skip), or -1 with @step naming what failed.
+ */
+static int gate_probes_add(const char **step)
 {
 	char line[128];
 	unsigned int i;
 
-	if (access(TRACEFS "/kprobe_events", W_OK))
-		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
-	if (access(TRACEFS "/kprobe_events", W_OK))
-		return -1;
-	gate_probes_remove();	/* what an aborted run may have left */
+	if (access(TRACEFS "/kprobe_events", F_OK) &&
+	    !mount("tracefs", TRACEFS, "tracefs", 0, NULL))
+		gate_mounted_tracefs = true;
+	if (access(TRACEFS "/kprobe_events", F_OK))
+		return 1;
+	gate_probes_remove(false);	/* what an aborted run left */
 	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		*step = gate_functions[i];
 		snprintf(line, sizeof(line), "p:zxmem_gate/%s %s\n",
 			 gate_functions[i], gate_functions[i]);
 		if (write_text(TRACEFS "/kprobe_events", O_APPEND, line))
 			return -1;
 	}
+	*step = GATE_INSTANCE;
 	if (mkdir(GATE_INSTANCE, 0700) && errno != EEXIST)
 		return -1;
 	snprintf(line, sizeof(line), "common_pid == %d", gettid());
-	for (i = 0; i < ARRAY_SIZE(gate_functions); i++)
+	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		*step = gate_functions[i];
 		if (gate_event_write(gate_functions[i], "filter", line) ||
 		    gate_event_write(gate_functions[i], "enable", "1"))
 			return -1;
+	}
+	*step = GATE_INSTANCE "/trace";
 	return write_text(GATE_INSTANCE "/trace", O_TRUNC, "");
 }
 
@@ -977,9 +1024,10 @@ TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
 	int64_t on_hits[ARRAY_SIZE(gate_functions)];
 	zx_status_t off[2], on[2];
 	size_t page = page_size();
+	const char *step = "";
 	int64_t addr[2];
+	int probes, err;
 	unsigned int i;
-	int probes;
 
 	RETURN_IF_SETUP_SKIPPED();
 	ASSERT_EQ(0, target_trace(&self->target));
@@ -991,25 +1039,40 @@ TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
 	ASSERT_EQ(0, target_protect(&self->target, addr[1], page,
 				    PROT_READ | PROT_EXEC));
 
-	probes = gate_probes_add();
-	if (probes) {
-		gate_probes_remove();
+	/* No ASSERT between adding the probes and removing them. */
+	probes = gate_probes_add(&step);
+	if (probes > 0) {
+		gate_probes_remove(true);
 		SKIP(return, "no kprobe events in %s (CONFIG_KPROBE_EVENTS)",
 		     TRACEFS);
 	}
-	set_debugging_syscalls(_metadata, 0);
-	for (i = 0; i < 2; i++)
+	if (!probes) {
+		step = PARAM_PATH;
+		probes = put_debugging_syscalls(0);
+	}
+	for (i = 0; i < 2 && !probes; i++)
 		off[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
 				       page, SEED_NEW).status;
-	probes = gate_hits(off_hits);
-	set_debugging_syscalls(_metadata, 1);
+	if (!probes) {
+		step = "reading the trace";
+		probes = gate_hits(off_hits);
+	}
+	if (!probes) {
+		step = PARAM_PATH;
+		probes = put_debugging_syscalls(1);
+	}
 	for (i = 0; i < 2 && !probes; i++)
 		on[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
 				      page, SEED_NEW).status;
-	if (!probes)
+	if (!probes) {
+		step = "reading the trace";
 		probes = gate_hits(on_hits);
-	gate_probes_remove();
-	ASSERT_EQ(0, probes);
+	}
+	err = probes ? errno : 0;
+	gate_probes_remove(true);
+	ASSERT_EQ(0, probes) {
+		TH_LOG("%s: %s", step, strerror(err));
+	}
 
 	for (i = 0; i < 2; i++) {
 		ASSERT_STATUS(ZX_ERR_NOT_SUPPORTED, off[i]);
@@ -1982,6 +2045,7 @@ struct setuid_report {
 	int failed_errno;
 	zx_status_t before_status;	/* nobody's write before the exec */
 	int64_t euid;		/* the target's, after the exec */
+	int64_t at_secure;	/* 1: the kernel saw a setuid exec */
 	zx_status_t read_status;
 	size_t read_actual;
 	zx_status_t write_status;
@@ -2037,6 +2101,8 @@ static void setuid_helper(int report_fd, enum setuid_case which,
 						     1, NULL) == ZX_OK);
 	close(self_pidfd);
 	HELPER_CHECK(&report, drop_to_nobody() == 0);
+	/* After the drop, which clears it: don't outlive a killed test. */
+	HELPER_CHECK(&report, prctl(PR_SET_PDEATHSIG, SIGKILL) == 0);
 	HELPER_CHECK(&report, target_spawn(&own) == 0);
 	if (which != SETUID_DURING_SELF_WRITES)
 		HELPER_CHECK(&report, target_trace(&own) == 0);
@@ -2056,6 +2122,7 @@ static void setuid_helper(int report_fd, enum setuid_case which,
 	/* Non-PIE: the new image's landing page is where the old one was. */
 	HELPER_CHECK(&report, answer == (int64_t)landing);
 	report.euid = target_simple(&own, CHILD_EUID);
+	report.at_secure = target_simple(&own, CHILD_AT_SECURE);
 
 	report.read_status = zx_process_read_memory(own.pidfd, landing, buf,
 						    len, &report.read_actual);
@@ -2077,80 +2144,81 @@ out:
 	_exit(0);
 }
 
-/* A root-owned setuid copy of this binary, in a directory of its own. */
-struct setuid_copy {
-	char dir[40];
-	char path[64];
-};
-
-static int make_setuid_copy(struct setuid_copy *copy)
+/*
+ * A root-owned setuid copy of this binary, with no name anywhere (an
+ * O_TMPFILE file): no other user can run it.  Returns a read-only fd of
+ * it, since the kernel refuses to exec a file that is open for writing;
+ * the copy goes away with the last fd.
+ */
+static int make_setuid_copy(void)
 {
-	int in = -1, out = -1, ret = -1;
-	char chunk[65536];
-	ssize_t n;
+	int in, out, ro = -1;
+	char chunk[65536], path[64];
+	ssize_t n = -1;
 
-	snprintf(copy->dir, sizeof(copy->dir), "/tmp/zxmem_setuid.XXXXXX");
-	copy->path[0] = '\0';
-	if (!mkdtemp(copy->dir) || chmod(copy->dir, 0755))
-		return -1;
-	snprintf(copy->path, sizeof(copy->path), "%s/zxmem_test", copy->dir);
 	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	out = open(copy->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
-	if (in < 0 || out < 0)
-		goto out;
-	while ((n = read(in, chunk, sizeof(chunk))) > 0)
-		if (write(out, chunk, n) != n)
-			goto out;
+	out = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0700);
+	if (in >= 0 && out >= 0) {
+		while ((n = read(in, chunk, sizeof(chunk))) > 0)
+			if (write(out, chunk, n) != n)
+				break;
+	}
 	/* chmod after chown: chown clears the setuid bit. */
-	if (n == 0 && !fchown(out, 0, 0) && !fchmod(out, 04755))
-		ret = 0;
-out:
+	if (n == 0 && !fchown(out, 0, 0) && !fchmod(out, 04755)) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+		ro = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	if (in >= 0)
 		close(in);
 	if (out >= 0)
 		close(out);
-	return ret;
-}
-
-static void remove_setuid_copy(struct setuid_copy *copy)
-{
-	if (copy->path[0])
-		unlink(copy->path);
-	rmdir(copy->dir);
+	return ro;
 }
 
 static void run_setuid_case(struct __test_metadata *_metadata,
 			    enum setuid_case which,
 			    struct setuid_report *report)
 {
-	struct setuid_copy copy;
-	int pipefd[2], status;
+	struct statvfs fs;
+	int pipefd[2], status, copy;
+	char path[64];
 	pid_t helper;
 	ssize_t got;
 
-	ASSERT_EQ(0, make_setuid_copy(&copy)) {
-		remove_setuid_copy(&copy);
+	copy = make_setuid_copy();
+	ASSERT_LE(0, copy) {
 		TH_LOG("cannot make a setuid copy in /tmp: %s",
 		       strerror(errno));
 	}
-	ASSERT_EQ(0, pipe(pipefd));
+	if (!fstatvfs(copy, &fs) && fs.f_flag & ST_NOSUID) {
+		close(copy);
+		SKIP(return, "/tmp is mounted nosuid");
+	}
+	/* The child, fork()ed from the helper, execs it by this name. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", copy);
+	if (pipe(pipefd)) {
+		close(copy);
+		ASSERT_EQ(0, errno);
+	}
 	helper = fork();
-	ASSERT_LE(0, helper);
 	if (helper == 0) {
 		close(pipefd[0]);
-		setuid_helper(pipefd[1], which, copy.path);
+		setuid_helper(pipefd[1], which, path);
 	}
 	close(pipefd[1]);
-	got = read(pipefd[0], report, sizeof(*report));
+	got = helper < 0 ? -1 : read(pipefd[0], report, sizeof(*report));
 	close(pipefd[0]);
-	waitpid(helper, &status, 0);
-	remove_setuid_copy(&copy);
+	close(copy);
+	ASSERT_LE(0, helper);
+	ASSERT_EQ(helper, waitpid(helper, &status, 0));
 	ASSERT_EQ((ssize_t)sizeof(*report), got);
 	ASSERT_EQ(0, status);
 	ASSERT_EQ(0, report->failed_line) {
 		TH_LOG("the unprivileged helper failed at line %d: %s",
 		       report->failed_line, strerror(report->failed_errno));
 	}
+	/* The kernel saw a setuid exec, whatever it made of it. */
+	ASSERT_EQ(1, report->at_secure);
 }
 
 /* The kernel runs it unprivileged: the tracer keeps a harmless right. */
@@ -2199,7 +2267,12 @@ TEST_F(child, self_writes_do_not_reach_the_setuid_image)
 	run_setuid_case(_metadata, SETUID_DURING_SELF_WRITES, &report);
 
 	ASSERT_EQ(0, report.euid);
-	/* Its writer thread died in the exec; its pidfd now means root. */
+	/*
+	 * Its writer thread died in the exec (the kernel's de_thread() waits
+	 * for it to leave the module before the new mm exists): the setuid
+	 * image is untouched, and its pidfd now names a root process that
+	 * nobody may not reach.
+	 */
 	ASSERT_EQ(0, report.nonzero);
 	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.read_status);
 	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, report.write_status);
