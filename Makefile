@@ -105,11 +105,13 @@ vm-module:
 	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
 	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
 
-selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS)
+selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS) \
+		   selftests/zxmem/zxmem_selftest.h
 	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
 
 # A 32-bit caller, through compat_ptr_ioctl() (gcc-multilib).
-selftests/zxmem/compat_test: selftests/zxmem/compat_test.c $(UAPI_HEADERS)
+selftests/zxmem/compat_test: selftests/zxmem/compat_test.c $(UAPI_HEADERS) \
+			     selftests/zxmem/zxmem_selftest.h
 	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(TEST_CFLAGS) -o $@ $<
 
 # One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror.

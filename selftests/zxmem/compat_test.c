@@ -34,7 +34,7 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#define PARAM_PATH "/sys/module/zxmem/parameters/enable_debugging_syscalls"
+#include "zxmem_selftest.h"
 
 #define LEN		(64u * 1024)
 #define OLD		0x11
@@ -47,31 +47,6 @@ _Static_assert(sizeof(void *) == 4, "build this test with -m32");
 
 /* The child's copy of this array, after fork(), is the target. */
 static uint8_t region[LEN] __attribute__((aligned(4096)));
-
-static int param_write(int on)
-{
-	int fd = open(PARAM_PATH, O_WRONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-static int param_read(void)
-{
-	int fd = open(PARAM_PATH, O_RDONLY | O_CLOEXEC);
-	char value = 0;
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &value, 1) != 1)
-		value = 0;
-	close(fd);
-	return value == 'Y' || value == '1';
-}
 
 /* Bytes of the child's region, through /proc/PID/mem, not equal to @byte. */
 static int64_t child_mismatches(pid_t pid, uint8_t byte)
@@ -140,12 +115,12 @@ FIXTURE_SETUP(compat)
 		for (;;)
 			pause();
 	}
-	self->pidfd = syscall(SYS_pidfd_open, self->child, 0);
+	self->pidfd = zxmem_pidfd_open(self->child);
 	ASSERT_LE(0, self->pidfd);
 	/* Last: the teardown that restores it runs only after this. */
-	self->saved_param = param_read();
+	self->saved_param = zxmem_param_get();
 	ASSERT_LE(0, self->saved_param);
-	ASSERT_EQ(0, param_write(1));
+	ASSERT_EQ(0, zxmem_param_set(1));
 }
 
 FIXTURE_TEARDOWN(compat)
@@ -159,7 +134,7 @@ FIXTURE_TEARDOWN(compat)
 	if (self->dev >= 0)
 		close(self->dev);
 	if (self->saved_param >= 0)
-		EXPECT_EQ(0, param_write(self->saved_param));
+		EXPECT_EQ(0, zxmem_param_set(self->saved_param));
 }
 
 /* The numbers and offsets a 64-bit caller uses, unchanged. */
@@ -208,7 +183,7 @@ TEST_F(compat, tracer_writes_and_reads_64_kib)
 TEST_F(compat, own_process_writes_and_reads_itself)
 {
 	static uint8_t mine[4096];
-	int me = syscall(SYS_pidfd_open, getpid(), 0);
+	int me = zxmem_pidfd_open(getpid());
 	size_t actual = 0;
 
 	if (self->skipped)
@@ -303,7 +278,7 @@ TEST_F(compat, write_with_parameter_off_is_not_supported)
 	if (self->skipped)
 		return;
 	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
-	ASSERT_EQ(0, param_write(0));
+	ASSERT_EQ(0, zxmem_param_set(0));
 	memset(self->buf, NEW, LEN);
 	ASSERT_EQ(ZX_ERR_NOT_SUPPORTED,
 		  zx_process_write_memory(self->pidfd, (uintptr_t)region,

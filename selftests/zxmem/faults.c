@@ -32,6 +32,8 @@
 
 #include <zircon/syscalls.h>
 
+#include "zxmem_selftest.h"
+
 #define DEBUGFS		"/sys/kernel/debug"
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -132,7 +134,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	self = syscall(SYS_pidfd_open, getpid(), 0);
+	self = zxmem_pidfd_open(getpid());
 	data = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code = mmap(NULL, REGION, PROT_READ | PROT_WRITE | PROT_EXEC,

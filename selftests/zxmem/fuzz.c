@@ -62,6 +62,8 @@
 #include <linux/zxmem.h>
 #include <zircon/syscalls.h>
 
+#include "zxmem_selftest.h"
+
 #ifndef __x86_64__
 #error "fuzz.c models the x86-64 address space"
 #endif
@@ -75,7 +77,6 @@
 #define MIB		(1024UL * 1024)
 #define TASK_TOP	0x7ffffffff000UL	/* TASK_SIZE_MAX, 4-level paging */
 #define MAX_XFER	((uint64_t)ZXMEM_MAX_TRANSFER)
-#define PARAM_PATH	"/sys/module/zxmem/parameters/enable_debugging_syscalls"
 #define BIOS_AREA	0xf0000
 
 /* What the struct holds before a call: an error must leave actual so. */
@@ -408,32 +409,11 @@ report(const struct call *c, const char *what, const char *fmt, ...)
 
 /* enable_debugging_syscalls */
 
-static int param_read(void)
-{
-	char value = 0;
-	int fd = open(PARAM_PATH, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &value, 1) != 1)
-		value = 0;
-	close(fd);
-	if (value == 'Y' || value == '1')
-		return 1;
-	if (value == 'N' || value == '0')
-		return 0;
-	return -1;
-}
-
+/* Switch it, and keep the model's copy in step. */
 static int param_write(int on)
 {
-	int fd = open(PARAM_PATH, O_WRONLY | O_CLOEXEC);
-	int ret;
+	int ret = zxmem_param_set(on);
 
-	if (fd < 0)
-		return -1;
-	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
-	close(fd);
 	if (!ret)
 		param = on;
 	return ret;
@@ -806,7 +786,7 @@ static int setup_target(struct target *t, enum hkind kind)
 	t->pid = spawn(layout, traced, dies);
 	if (t->pid < 0)
 		return -1;
-	t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+	t->pidfd = zxmem_pidfd_open(t->pid);
 	if (t->pidfd < 0)
 		return -1;
 	if (dies) {
@@ -832,7 +812,7 @@ static int setup_self(void)
 	t->kind = H_SELF;
 	t->pid = getpid();
 	t->exact = false;
-	t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+	t->pidfd = zxmem_pidfd_open(t->pid);
 	t->mem = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 	if (t->pidfd < 0 || t->mem < 0 || read_maps(t))
 		return -1;
@@ -1844,12 +1824,12 @@ int main(int argc, char **argv)
 	}
 	printf("1..%zu\n", ARRAY_SIZE(tap_names));
 
-	saved_param = param_read();
+	saved_param = zxmem_param_get();
 	dev_rw = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	dev_ro = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	if (saved_param < 0 || dev_rw < 0 || dev_ro < 0 || param_write(1)) {
 		printf("Bail out! cannot open %s or set %s: %s\n",
-		       ZXMEM_DEVICE_PATH, PARAM_PATH, strerror(errno));
+		       ZXMEM_DEVICE_PATH, ZXMEM_PARAM_PATH, strerror(errno));
 		return 1;
 	}
 

@@ -49,7 +49,8 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#define PARAM_PATH "/sys/module/zxmem/parameters/enable_debugging_syscalls"
+#include "zxmem_selftest.h"
+
 
 #define PAGE		4096UL
 #define XFER		(64UL << 20)	/* the largest transfer */
@@ -117,11 +118,6 @@ static void sleep_us(uint64_t us)
 		;
 }
 
-static int sys_pidfd_open(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
-}
-
 /* Bytes of [p, p + len) that are none of the @nr bytes in @set. */
 static uint64_t count_outside(const uint8_t *p, size_t len, const uint8_t *set,
 			      int nr)
@@ -153,32 +149,6 @@ static uint64_t count_outside(const uint8_t *p, size_t len, const uint8_t *set,
 }
 
 /* The module parameter */
-
-static int param_get(void)
-{
-	char value = 0;
-	int fd = open(PARAM_PATH, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &value, 1) != 1)
-		value = 0;
-	close(fd);
-	return value == 'Y' || value == '1' ? 1 :
-	       value == 'N' || value == '0' ? 0 : -1;
-}
-
-static int param_put(int on)
-{
-	int fd = open(PARAM_PATH, O_WRONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
 
 /* One raw call, and what came back. */
 struct res {
@@ -526,7 +496,7 @@ static int child_spawn(struct child *c)
 	}
 	close(sk[1]);
 	c->sk = sk[0];
-	c->pidfd = sys_pidfd_open(c->pid);
+	c->pidfd = zxmem_pidfd_open(c->pid);
 	return c->pidfd < 0 ? -1 : 0;
 }
 
@@ -638,15 +608,15 @@ FIXTURE_SETUP(races)
 	}
 	self->dev = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev);
-	self->saved_param = param_get();
+	self->saved_param = zxmem_param_get();
 	ASSERT_LE(0, self->saved_param);
-	ASSERT_EQ(0, param_put(1));
+	ASSERT_EQ(0, zxmem_param_set(1));
 }
 
 FIXTURE_TEARDOWN(races)
 {
 	if (self->saved_param >= 0)
-		EXPECT_EQ(0, param_put(self->saved_param));
+		EXPECT_EQ(0, zxmem_param_set(self->saved_param));
 	if (self->dev >= 0)
 		close(self->dev);
 }
@@ -1381,7 +1351,7 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	region = map_fill(SELF_REGION, XFER, OLD, true);
 	ASSERT_NE(NULL, region);
 	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, x.pid, NULL, NULL));
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	event_fd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_TRUE(self_pidfd >= 0 && null_fd >= 0 && event_fd >= 0);
@@ -1561,7 +1531,7 @@ TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
 	code = map_fill(EXEC_REGION, EXEC_LEN, OLD, true);
 	ASSERT_NE(NULL, code);
 	ASSERT_EQ(0, mprotect(code, EXEC_LEN, PROT_READ | PROT_EXEC));
-	pidfd = sys_pidfd_open(getpid());
+	pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, pidfd);
 
 	for (i = 0; i < WRITERS; i++) {
@@ -1659,7 +1629,7 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 	int pidfd, round, i, last_errno = 0;
 
 	RETURN_IF_SKIPPED();
-	pidfd = sys_pidfd_open(getpid());
+	pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, pidfd);
 	for (i = 0; i < 2; i++) {
 		callers[i] = (struct busy_caller){

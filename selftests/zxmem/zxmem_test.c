@@ -53,7 +53,8 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#define PARAM_PATH "/sys/module/zxmem/parameters/enable_debugging_syscalls"
+#include "zxmem_selftest.h"
+
 
 #define NOBODY			65534
 #define KERNEL_ADDRESS		0xffffffff81000000ULL
@@ -77,11 +78,6 @@
 static size_t page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
-}
-
-static int sys_pidfd_open(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* Byte @offset of the pattern for @seed: two seeds differ in every byte. */
@@ -264,7 +260,7 @@ static int64_t child_exec(int sk, const struct child_request *req)
 	envp[0] = resume;
 	envp[1] = NULL;
 	if (req->arg == EXEC_WHILE_WRITING_SELF) {
-		w.pidfd = sys_pidfd_open(getpid());
+		w.pidfd = zxmem_pidfd_open(getpid());
 		if (w.pidfd < 0)
 			return -errno;
 		if (pthread_create(&thread, NULL, write_self, &w))
@@ -412,7 +408,7 @@ static int target_spawn(struct target *t)
 	}
 	close(sk[1]);
 	t->sk = sk[0];
-	t->pidfd = sys_pidfd_open(t->pid);
+	t->pidfd = zxmem_pidfd_open(t->pid);
 	if (t->pidfd < 0)
 		return -1;
 	if (recv(t->sk, &hello, sizeof(hello), 0) != sizeof(hello))
@@ -666,42 +662,12 @@ static int64_t file_mismatches(int fd, size_t len, uint8_t seed)
 	return mismatches;
 }
 
-/* enable_debugging_syscalls: 1, 0, or -1 if it cannot be read. */
-static int get_debugging_syscalls(void)
-{
-	char value = 0;
-	int fd = open(PARAM_PATH, O_RDONLY);
-
-	if (fd < 0)
-		return -1;
-	if (read(fd, &value, 1) != 1)
-		value = 0;
-	close(fd);
-	if (value == 'Y' || value == '1')
-		return 1;
-	if (value == 'N' || value == '0')
-		return 0;
-	return -1;
-}
-
-static int put_debugging_syscalls(int on)
-{
-	int fd = open(PARAM_PATH, O_WRONLY);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
 static void set_debugging_syscalls(struct __test_metadata *_metadata, int on)
 {
-	ASSERT_EQ(0, put_debugging_syscalls(on)) {
-		TH_LOG("cannot write %s: %s", PARAM_PATH, strerror(errno));
+	ASSERT_EQ(0, zxmem_param_set(on)) {
+		TH_LOG("cannot write %s: %s", ZXMEM_PARAM_PATH, strerror(errno));
 	}
-	ASSERT_EQ(on, get_debugging_syscalls());
+	ASSERT_EQ(on, zxmem_param_get());
 }
 
 #define ASSERT_STATUS(expected, seen) do {				\
@@ -825,9 +791,9 @@ FIXTURE_SETUP(child)
 	ASSERT_EQ(0, target_spawn(&self->target)) {
 		TH_LOG("cannot start the child: %s", strerror(errno));
 	}
-	self->saved_param = get_debugging_syscalls();
+	self->saved_param = zxmem_param_get();
 	ASSERT_LE(0, self->saved_param) {
-		TH_LOG("cannot read %s", PARAM_PATH);
+		TH_LOG("cannot read %s", ZXMEM_PARAM_PATH);
 	}
 	/* Most tests write; the tests of the gate switch it off again. */
 	set_debugging_syscalls(_metadata, 1);
@@ -838,7 +804,7 @@ FIXTURE_TEARDOWN(child)
 	if (self->no_zxmem)
 		return;
 	if (self->saved_param >= 0)
-		EXPECT_EQ(0, put_debugging_syscalls(self->saved_param));
+		EXPECT_EQ(0, zxmem_param_set(self->saved_param));
 	if (self->dev >= 0)
 		close(self->dev);
 	/* The child exits 0 when its socket closes; anything else is a crash. */
@@ -1047,8 +1013,8 @@ TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
 		     TRACEFS);
 	}
 	if (!probes) {
-		step = PARAM_PATH;
-		probes = put_debugging_syscalls(0);
+		step = ZXMEM_PARAM_PATH;
+		probes = zxmem_param_set(0);
 	}
 	for (i = 0; i < 2 && !probes; i++)
 		off[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
@@ -1058,8 +1024,8 @@ TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
 		probes = gate_hits(off_hits);
 	}
 	if (!probes) {
-		step = PARAM_PATH;
-		probes = put_debugging_syscalls(1);
+		step = ZXMEM_PARAM_PATH;
+		probes = zxmem_param_set(1);
 	}
 	for (i = 0; i < 2 && !probes; i++)
 		on[i] = write_pattern(_metadata, self->target.pidfd, addr[i],
@@ -1585,7 +1551,7 @@ TEST_F(child, write_to_own_process_succeeds)
 	int self_pidfd;
 
 	RETURN_IF_SETUP_SKIPPED();
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, self_pidfd);
 	mine = map_buffer(_metadata, page);
 	fill_pattern(mine, page, SEED_OLD);
@@ -1606,7 +1572,7 @@ TEST_F(child, read_from_own_process_succeeds)
 	int self_pidfd;
 
 	RETURN_IF_SETUP_SKIPPED();
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, self_pidfd);
 	mine = map_buffer(_metadata, page);
 	fill_pattern(mine, page, SEED_OLD);
@@ -1640,7 +1606,7 @@ TEST_F(child, pidfd_on_pidfs_is_a_process_handle)
 	int self_pidfd;
 
 	RETURN_IF_SETUP_SKIPPED();
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, self_pidfd);
 	ASSERT_EQ(0, fstatfs(self_pidfd, &fs));
 	if (fs.f_type != PID_FS_MAGIC) {
@@ -1879,7 +1845,7 @@ static void unprivileged_helper(int report_fd, enum unprivileged_case which,
 	int64_t mapped;
 
 	/* Open the header's /dev/zxmem while still root: it is mode 0600. */
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	HELPER_CHECK(&report, self_pidfd >= 0);
 	HELPER_CHECK(&report, zx_process_read_memory(self_pidfd,
 						     (uintptr_t)&probe, &copy,
@@ -2095,7 +2061,7 @@ static void setuid_helper(int report_fd, enum setuid_case which,
 	int self_pidfd;
 
 	/* The header's /dev/zxmem, opened while still root (mode 0600). */
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	HELPER_CHECK(&report, self_pidfd >= 0);
 	HELPER_CHECK(&report, zx_process_read_memory(self_pidfd, landing, buf,
 						     1, NULL) == ZX_OK);
@@ -3241,7 +3207,7 @@ TEST_F_TIMEOUT(child, concurrent_writes_to_disjoint_regions_all_land, 120)
 	int i;
 
 	RETURN_IF_SETUP_SKIPPED();
-	self_pidfd = sys_pidfd_open(getpid());
+	self_pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, self_pidfd);
 	region = map_buffer(_metadata, WRITERS * len);
 	memset(region, 0, WRITERS * len);
