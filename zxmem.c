@@ -63,8 +63,8 @@ MODULE_PARM_DESC(enable_debugging_syscalls,
 #define ZXMEM_CHUNK_SIZE	SZ_16K
 
 /*
- * Times a copy goes on from the same byte after the caller's buffer faulted
- * there and was faulted in again.
+ * Times a copy goes on without getting further after the caller's buffer
+ * faulted and was faulted in again.
  */
 #define ZXMEM_BUFFER_RETRIES	2
 
@@ -78,8 +78,8 @@ struct zxmem_call {
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
 	bool exec;		/* those bytes touch an executable mapping */
-	size_t buffer_fault_at;	/* where the caller's buffer last faulted */
-	unsigned int buffer_retries;	/* ... and how often, in a row */
+	size_t buffer_fault_at;	/* the furthest fault on the caller's buffer */
+	unsigned int buffer_retries;	/* retries since it moved on */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -199,28 +199,37 @@ unlock:
  * The caller's own buffer faulted @offset bytes in.  A uaccess fails the
  * same way for an address that is not mapped and for a page the kernel
  * could not allocate; get_user_pages_fast() on that page tells the two
- * apart (-EFAULT, -ENOMEM), and faults the page in if it can.
+ * apart (-EFAULT, -ENOMEM), and faults the page in if it can.  (So would
+ * fixup_user_fault(), under the caller's mmap lock.)  A uaccess may report
+ * fewer bytes done than it managed (include/linux/uaccess.h), so the page
+ * after the one @offset names is asked about too.
  *
- * Return: ZX_OK if the copy may go on from @offset (at most
- * ZXMEM_BUFFER_RETRIES times from the same byte), ZX_ERR_NO_MEMORY if the
- * kernel has no page for the buffer, else ZX_ERR_INVALID_ARGS.
+ * Return: ZX_OK if the copy may go on from @offset: the fault moved past
+ * every earlier one, or this is one of ZXMEM_BUFFER_RETRIES retries since
+ * it last did.  ZX_ERR_NO_MEMORY if the kernel has no page for the
+ * buffer, else ZX_ERR_INVALID_ARGS.
  */
 static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
 {
 	unsigned long addr = (unsigned long)call->buffer + offset;
-	struct page *page;
-	int ret;
-
+	unsigned long end = (unsigned long)call->buffer + call->len;
 	/* A read writes the buffer: it must be writable, as for the uaccess. */
-	ret = get_user_pages_fast(addr & PAGE_MASK, 1,
-				  call->write ? 0 : FOLL_WRITE, &page);
-	if (ret == -ENOMEM)
-		return ZX_ERR_NO_MEMORY;
-	if (ret != 1)
-		return ZX_ERR_INVALID_ARGS;
-	put_page(page);
-	/* Each retry makes progress, or is one of a few at the same byte. */
-	if (offset != call->buffer_fault_at) {
+	unsigned int gup_flags = call->write ? 0 : FOLL_WRITE;
+	struct page *page;
+	int i, ret;
+
+	for (i = 0; i < 2 && addr < end; i++) {
+		ret = get_user_pages_fast(addr, 1, gup_flags, &page);
+		if (ret == -ENOMEM)
+			return ZX_ERR_NO_MEMORY;
+		if (ret != 1)
+			return ZX_ERR_INVALID_ARGS;
+		put_page(page);
+		addr = PAGE_ALIGN(addr + 1);
+	}
+
+	/* Only progress resets the count: a retry loop always ends. */
+	if (offset > call->buffer_fault_at) {
 		call->buffer_fault_at = offset;
 		call->buffer_retries = 0;
 	}
@@ -231,7 +240,7 @@ static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
 
 static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 {
-	size_t left;
+	size_t left, done = 0;
 	int status;
 
 	if (!access_ok(call->buffer, size))
@@ -243,11 +252,16 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 	 * is bad from the start must be refused before the first byte: fault
 	 * it all in now.
 	 */
-	while ((left = fault_in_readable(call->buffer, call->len))) {
-		status = zxmem_buffer_fault(call, call->len - left);
+	while ((left = fault_in_readable(call->buffer + done,
+					 call->len - done))) {
+		done = call->len - left;
+		status = zxmem_buffer_fault(call, done);
 		if (status != ZX_OK)
 			return status;
 	}
+	/* The copy keeps its own count. */
+	call->buffer_fault_at = 0;
+	call->buffer_retries = 0;
 	return ZX_OK;
 }
 
@@ -303,20 +317,6 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 }
 
 /*
- * After a fault on the caller's buffer @done bytes in: true if the copy
- * goes on.  If not, @buffer_fault stays set only for a bad buffer; a
- * failed allocation just stops the copy where it is.
- */
-static bool zxmem_buffer_recovered(struct zxmem_call *call, size_t done,
-				   bool *buffer_fault)
-{
-	int status = zxmem_buffer_fault(call, done);
-
-	*buffer_fault = status == ZX_ERR_INVALID_ARGS;
-	return status == ZX_OK;
-}
-
-/*
  * The data path: pin a batch of the target's pages and copy straight
  * between them and the caller's buffer, one copy, no kernel buffer, no
  * mmap lock held while copying (the shape of process_vm_rw()).
@@ -335,6 +335,7 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 		int locked = 1;
 		size_t moved;
 		long pinned;
+		int status;
 
 		if (mmap_read_lock_killable(call->mm))
 			break;
@@ -353,7 +354,10 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 		if (zxmem_copy_interrupted(call))
 			break;
 		if (*buffer_fault) {
-			if (!zxmem_buffer_recovered(call, done, buffer_fault))
+			/* A bad buffer stops the copy with its status. */
+			status = zxmem_buffer_fault(call, done);
+			*buffer_fault = status == ZX_ERR_INVALID_ARGS;
+			if (status != ZX_OK)
 				break;
 		} else if (moved < want) {
 			break;
@@ -386,14 +390,15 @@ static int zxmem_copy_bounced(struct zxmem_call *call, size_t *done,
 	while (*done < call->len) {
 		size_t chunk = zxmem_chunk_len(*done, call->len, bounce_size);
 		unsigned long left;
-		int copied;
+		int copied, status;
 
 		left = copy_from_user(bounce, call->buffer + *done, chunk);
 		if (left) {
-			if (zxmem_buffer_recovered(call, *done + chunk - left,
-						   buffer_fault))
-				continue;
-			break;
+			status = zxmem_buffer_fault(call, *done + chunk - left);
+			*buffer_fault = status == ZX_ERR_INVALID_ARGS;
+			if (status != ZX_OK || zxmem_copy_interrupted(call))
+				break;
+			continue;
 		}
 		copied = access_process_vm(call->target, call->vaddr + *done,
 					   bounce, chunk, gup_flags);
