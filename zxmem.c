@@ -62,12 +62,6 @@ MODULE_PARM_DESC(enable_debugging_syscalls,
 #define ZXMEM_STACK_BOUNCE	64
 #define ZXMEM_CHUNK_SIZE	SZ_16K
 
-/*
- * Times a copy goes on without getting further after the caller's buffer
- * faulted and was faulted in again.
- */
-#define ZXMEM_BUFFER_RETRIES	2
-
 /* Everything one call holds; zxmem_release() lets go of it. */
 struct zxmem_call {
 	bool write;
@@ -78,8 +72,7 @@ struct zxmem_call {
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
 	bool exec;		/* those bytes touch an executable mapping */
-	size_t buffer_fault_at;	/* the furthest fault on the caller's buffer */
-	unsigned int buffer_retries;	/* retries since it moved on */
+	struct zxmem_retries retries;	/* of faults on the caller's buffer */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -228,14 +221,8 @@ static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
 		addr = PAGE_ALIGN(addr + 1);
 	}
 
-	/* Only progress resets the count: a retry loop always ends. */
-	if (offset > call->buffer_fault_at) {
-		call->buffer_fault_at = offset;
-		call->buffer_retries = 0;
-	}
-	if (call->buffer_retries++ >= ZXMEM_BUFFER_RETRIES)
-		return ZX_ERR_INVALID_ARGS;
-	return ZX_OK;
+	return zxmem_may_retry(&call->retries, offset) ? ZX_OK :
+							 ZX_ERR_INVALID_ARGS;
 }
 
 static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
@@ -260,8 +247,7 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 			return status;
 	}
 	/* The copy keeps its own count. */
-	call->buffer_fault_at = 0;
-	call->buffer_retries = 0;
+	call->retries = (struct zxmem_retries){ 0 };
 	return ZX_OK;
 }
 

@@ -196,6 +196,42 @@ static inline unsigned long zxmem_pages_spanned(size_t offset, size_t len)
 	return DIV_ROUND_UP(offset + len, PAGE_SIZE);
 }
 
+/*
+ * Times a copy goes on without getting further after the caller's buffer
+ * faulted and was faulted in again.
+ */
+#define ZXMEM_BUFFER_RETRIES	2
+
+/**
+ * struct zxmem_retries - how a call's copy has fared with its buffer faults
+ * @furthest: the furthest offset into the buffer that has faulted
+ * @since: retries since the faults last moved past @furthest
+ */
+struct zxmem_retries {
+	size_t furthest;
+	unsigned int since;
+};
+
+/**
+ * zxmem_may_retry() - may the copy go on after a fault it recovered from
+ * @r: the call's count, updated
+ * @offset: where the buffer faulted, the page now present
+ *
+ * Only progress resets the count, so the retries of a call are bounded
+ * (by ZXMEM_BUFFER_RETRIES + 1 per faulting offset, which only grows),
+ * even when another thread keeps remapping the buffer.
+ *
+ * Return: true if the copy may retry from @offset.
+ */
+static inline bool zxmem_may_retry(struct zxmem_retries *r, size_t offset)
+{
+	if (offset > r->furthest) {
+		r->furthest = offset;
+		r->since = 0;
+	}
+	return r->since++ < ZXMEM_BUFFER_RETRIES;
+}
+
 /**
  * zxmem_copy_status() - the status of a copy that has stopped
  * @done: bytes copied into (or out of) the target

@@ -276,6 +276,32 @@ static void copy_status_mapping(struct kunit *test)
 			ZX_ERR_INVALID_ARGS);
 }
 
+static void retries_end_unless_the_faults_move_on(struct kunit *test)
+{
+	struct zxmem_retries r = { 0 };
+	size_t offset;
+	int i;
+
+	/* Without progress: ZXMEM_BUFFER_RETRIES retries, then no more. */
+	for (i = 0; i < ZXMEM_BUFFER_RETRIES; i++)
+		KUNIT_EXPECT_TRUE(test, zxmem_may_retry(&r, 0));
+	KUNIT_EXPECT_FALSE(test, zxmem_may_retry(&r, 0));
+
+	/* Progress resets the count ... */
+	r = (struct zxmem_retries){ 0 };
+	for (offset = 1; offset < 64; offset++)
+		KUNIT_EXPECT_TRUE(test, zxmem_may_retry(&r, offset * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, r.furthest, 63 * PAGE_SIZE);
+
+	/* ... but going back does not: two pages in turn run out too. */
+	r = (struct zxmem_retries){ 0 };
+	KUNIT_EXPECT_TRUE(test, zxmem_may_retry(&r, PAGE_SIZE));
+	for (i = 0; i < ZXMEM_BUFFER_RETRIES - 1; i++)
+		KUNIT_EXPECT_TRUE(test, zxmem_may_retry(&r, i & 1 ? PAGE_SIZE : 0));
+	KUNIT_EXPECT_FALSE(test, zxmem_may_retry(&r, 0));
+	KUNIT_EXPECT_FALSE(test, zxmem_may_retry(&r, PAGE_SIZE));
+}
+
 static void status_values_match_zircon(struct kunit *test)
 {
 	/* user space compares against these numbers: they are ABI */
@@ -314,6 +340,7 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(chunks_cover_the_range_exactly),
 	KUNIT_CASE(pages_spanned_counts_partial_pages),
 	KUNIT_CASE(copy_status_mapping),
+	KUNIT_CASE(retries_end_unless_the_faults_move_on),
 	KUNIT_CASE(status_values_match_zircon),
 	KUNIT_CASE(abi_layout_is_fixed),
 	{}
