@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -48,23 +50,31 @@ _Static_assert(sizeof(void *) == 4, "build this test with -m32");
 /* The child's copy of this array, after fork(), is the target. */
 static uint8_t region[LEN] __attribute__((aligned(4096)));
 
-/* Bytes of the child's region, through /proc/PID/mem, not equal to @byte. */
-static int64_t child_mismatches(pid_t pid, uint8_t byte)
+/* The child's region, through /proc/PID/mem (not zxmem); 0 or -1. */
+static int child_region(pid_t pid, uint8_t *out)
 {
-	static uint8_t seen[LEN];
 	char path[32];
-	int64_t bad = 0;
-	unsigned int i;
-	int fd;
+	int fd, ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (pread64(fd, seen, LEN, (uintptr_t)region) != LEN)
-		bad = -1;
+	ret = pread64(fd, out, LEN, (uintptr_t)region) == LEN ? 0 : -1;
 	close(fd);
-	for (i = 0; bad >= 0 && i < LEN; i++)
+	return ret;
+}
+
+/* Bytes of the child's region not equal to @byte; -1 if unreadable. */
+static int64_t child_mismatches(pid_t pid, uint8_t byte)
+{
+	static uint8_t seen[LEN];
+	int64_t bad = 0;
+	unsigned int i;
+
+	if (child_region(pid, seen))
+		return -1;
+	for (i = 0; i < LEN; i++)
 		bad += seen[i] != byte;
 	return bad;
 }
@@ -302,6 +312,236 @@ TEST_F(compat, bad_struct_is_efault_and_unknown_command_enotty)
 			    &io));
 	ASSERT_EQ(ENOTTY, errno);
 	ASSERT_EQ(STATUS_UNTOUCHED, io.status);
+}
+
+/*
+ * Random requests from a 32-bit caller, seeded: every field at random or
+ * at a boundary (addresses with their upper halves set, sizes around
+ * 64 MiB and above 4 GiB, bad handles, flag and reserved bits, unknown
+ * commands of this driver).  Every call must give a documented answer and
+ * write back only status (and actual on ZX_OK), and the child's region
+ * must hold exactly what the calls reported writing.
+ */
+#define FUZZ_SEED	0x32b17c0de5eedULL
+#define FUZZ_CALLS	20000
+#define FUZZ_SECONDS	60.0
+
+static uint64_t rng = FUZZ_SEED;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint64_t rnd_below(uint64_t n)
+{
+	return rnd() % n;
+}
+
+static uint64_t pick_vaddr(void)
+{
+	uint64_t base = (uintptr_t)region;
+
+	switch (rnd_below(8)) {
+	case 0:
+		return rnd();
+	case 1:
+		return (uint32_t)rnd();
+	case 2:
+		return 0;
+	case 3:
+		return HIGH_BIT | (base + rnd_below(LEN));
+	case 4:		/* near the end: runs out of the region */
+		return base + LEN - 1 - rnd_below(64);
+	default:
+		return base + rnd_below(LEN);
+	}
+}
+
+/* @room: LEN bytes of ours, followed by a PROT_NONE page. */
+static uint64_t pick_buffer(uint8_t *room)
+{
+	switch (rnd_below(10)) {
+	case 0:
+		return rnd();
+	case 1:
+		return (uint32_t)rnd();
+	case 2:
+		return 0;
+	case 3:
+		return HIGH_BIT | (uintptr_t)room;
+	case 4:		/* runs into the PROT_NONE page */
+		return (uintptr_t)room + LEN - 1 - rnd_below(64);
+	default:
+		return (uintptr_t)room + rnd_below(LEN);
+	}
+}
+
+static uint64_t pick_size(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, LEN, ZXMEM_MAX_TRANSFER, ZXMEM_MAX_TRANSFER + 1,
+		HIGH_BIT | 16, UINT64_MAX,
+	};
+
+	if (rnd_below(3))
+		return 1 + rnd_below(rnd_below(2) ? 64 : LEN);
+	return rnd_below(8) == 7 ? rnd() : edges[rnd_below(7)];
+}
+
+static uint32_t pick_bits(void)
+{
+	return rnd_below(10) ? 0 : 1u << rnd_below(32);
+}
+
+/* An unknown command of this driver: type 0xBA, any other nr or size. */
+static unsigned long pick_bad_command(void)
+{
+	unsigned long cmd;
+
+	do {
+		cmd = ((uint32_t)rnd() & ~0xff00u) | 0xba00u;
+	} while (cmd == ZXMEM_IOC_WRITE_MEMORY || cmd == ZXMEM_IOC_READ_MEMORY);
+	return cmd;
+}
+
+static bool documented(zx_status_t status)
+{
+	switch (status) {
+	case ZX_OK:
+	case ZX_ERR_INVALID_ARGS:
+	case ZX_ERR_BAD_HANDLE:
+	case ZX_ERR_WRONG_TYPE:
+	case ZX_ERR_ACCESS_DENIED:
+	case ZX_ERR_BAD_STATE:
+	case ZX_ERR_NO_MEMORY:
+		return true;
+	}
+	return false;
+}
+
+/* [a, a + alen) and [b, b + blen) overlap in [*from, *to). */
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen,
+		    uint64_t *from, uint64_t *to)
+{
+	*from = a > b ? a : b;
+	*to = a + alen < b + blen ? a + alen : b + blen;
+	return *from < *to;
+}
+
+TEST_F_TIMEOUT(compat, random_requests_give_documented_answers, 120)
+{
+	static uint8_t shadow[LEN], seen[LEN];
+	unsigned long calls, ok = 0, bad_commands = 0, compares = 0;
+	unsigned long wrong = 0, counts[64] = { 0 };
+	uint64_t base = (uintptr_t)region;
+	int closed = 1000, handles[4];
+	struct timespec t0, t;
+	uint8_t *room;
+	unsigned int i;
+
+	if (self->skipped)
+		return;
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
+	room = mmap(NULL, LEN + 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(room != MAP_FAILED);
+	ASSERT_EQ(0, mprotect(room + LEN, 4096, PROT_NONE));
+	memset(shadow, OLD, LEN);
+	handles[0] = self->pidfd;
+	handles[1] = -1;
+	handles[2] = self->dev;
+	handles[3] = closed;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	TH_LOG("seed %#llx", (unsigned long long)FUZZ_SEED);
+
+	for (calls = 0; calls < FUZZ_CALLS; calls++) {
+		bool bad_cmd = !rnd_below(20), write = rnd_below(2);
+		unsigned long cmd = write ? ZXMEM_IOC_WRITE_MEMORY :
+					    ZXMEM_IOC_READ_MEMORY;
+		struct zxmem_io io, before;
+		uint64_t from, to;
+		int ret, err;
+
+		if (calls % 256 == 0)
+			for (i = 0; i < LEN; i++)
+				room[i] = rnd();
+		if (bad_cmd)
+			cmd = pick_bad_command();
+		io = request(rnd_below(4) ? handles[0] :
+			     rnd_below(2) ? handles[1 + rnd_below(3)] :
+			     (int)rnd_below(64),
+			     pick_vaddr(), pick_buffer(room), pick_size());
+		io.flags = pick_bits();
+		io.reserved = pick_bits();
+		before = io;
+
+		errno = 0;
+		ret = ioctl(self->dev, cmd, &io);
+		err = errno;
+		if (bad_cmd) {
+			bad_commands++;
+			ASSERT_EQ(-1, ret);
+			ASSERT_EQ(ENOTTY, err);
+			ASSERT_EQ(0, memcmp(&io, &before, sizeof(io)));
+			continue;
+		}
+		ASSERT_EQ(0, ret) {
+			TH_LOG("call %lu: %s", calls, strerror(err));
+		}
+		ASSERT_TRUE(documented(io.status)) {
+			TH_LOG("call %lu: status %d", calls, io.status);
+		}
+		counts[-io.status & 63]++;
+		/* Only status, and actual on ZX_OK, come back. */
+		before.status = io.status;
+		if (io.status == ZX_OK)
+			before.actual = io.actual;
+		ASSERT_EQ(0, memcmp(&io, &before, sizeof(io)));
+		if (io.status != ZX_OK)
+			continue;
+		ok++;
+		ASSERT_LE((uint64_t)1, io.actual);
+		ASSERT_GE(io.buffer_size, io.actual);
+		if (!overlap(io.vaddr, io.actual, base, LEN, &from, &to))
+			continue;
+		if (write) {
+			memcpy(shadow + (from - base),
+			       (uint8_t *)(uintptr_t)(io.buffer + (from - io.vaddr)),
+			       to - from);
+		} else {
+			wrong += memcmp(shadow + (from - base),
+					(uint8_t *)(uintptr_t)(io.buffer +
+							       (from - io.vaddr)),
+					to - from) != 0;
+		}
+		if (ok % 128 == 0) {
+			ASSERT_EQ(0, child_region(self->child, seen));
+			wrong += memcmp(shadow, seen, LEN) != 0;
+			compares++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > FUZZ_SECONDS)
+			break;
+	}
+	ASSERT_EQ(0, child_region(self->child, seen));
+	wrong += memcmp(shadow, seen, LEN) != 0;
+	compares++;
+	TH_LOG("%lu calls: %lu ZX_OK, %lu INVALID_ARGS, %lu BAD_HANDLE, %lu WRONG_TYPE, %lu NO_MEMORY, %lu ACCESS_DENIED, %lu BAD_STATE, %lu unknown commands; %lu memory compares",
+	       calls, ok, counts[-ZX_ERR_INVALID_ARGS & 63],
+	       counts[-ZX_ERR_BAD_HANDLE & 63], counts[-ZX_ERR_WRONG_TYPE & 63],
+	       counts[-ZX_ERR_NO_MEMORY & 63],
+	       counts[-ZX_ERR_ACCESS_DENIED & 63],
+	       counts[-ZX_ERR_BAD_STATE & 63], bad_commands, compares);
+	ASSERT_EQ(0ul, wrong);
+	/* Enough of each kind to have tested something. */
+	ASSERT_LT(1000ul, ok);
+	ASSERT_LT(100ul, counts[-ZX_ERR_INVALID_ARGS & 63]);
+	ASSERT_LT(100ul, counts[-ZX_ERR_NO_MEMORY & 63]);
+	munmap(room, LEN + 4096);
 }
 
 TEST_HARNESS_MAIN
