@@ -427,8 +427,12 @@ static bool documented(zx_status_t status)
 static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen,
 		    uint64_t *from, uint64_t *to)
 {
-	*from = a > b ? a : b;
-	*to = a + alen < b + blen ? a + alen : b + blen;
+	*from = a;
+	if (b > *from)
+		*from = b;
+	*to = a + alen;
+	if (b + blen < *to)
+		*to = b + blen;
 	return *from < *to;
 }
 
