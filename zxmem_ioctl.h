@@ -235,9 +235,10 @@ static inline bool zxmem_may_retry(struct zxmem_retries *r, size_t offset)
 /**
  * zxmem_copy_status() - the status of a copy that has stopped
  * @done: bytes copied into (or out of) the target
- * @buffer_fault: the caller's own buffer faulted
+ * @buffer_fault: the caller's own buffer faulted and is bad (not just
+ *	short of memory: that only stops the copy)
  *
- * Return: ZX_ERR_INVALID_ARGS if the caller's buffer faulted (the seed's
+ * Return: ZX_ERR_INVALID_ARGS if the caller's buffer is bad (the seed's
  * "invalid pointer"), ZX_ERR_NO_MEMORY if not one byte of the target could
  * be reached, else ZX_OK: a short copy is a success that reports @done.
  */

@@ -1894,30 +1894,54 @@ out:
 	_exit(0);
 }
 
-static void run_unprivileged(struct __test_metadata *_metadata,
-			     enum unprivileged_case which, int pidfd,
-			     uint64_t addr, struct unprivileged_report *report)
+/*
+ * A helper process reports through a pipe: helper_fork() returns 0 in the
+ * helper, with *report_fd its end of the pipe, and the helper's pid in
+ * the test, with *report_fd ours.
+ */
+static pid_t helper_fork(struct __test_metadata *_metadata, int *report_fd)
 {
-	int pipefd[2], status;
+	int pipefd[2];
 	pid_t helper;
 
 	ASSERT_EQ(0, pipe(pipefd));
 	helper = fork();
 	ASSERT_LE(0, helper);
-	if (helper == 0) {
-		close(pipefd[0]);
-		unprivileged_helper(pipefd[1], which, pidfd, addr);
-	}
-	close(pipefd[1]);
-	ASSERT_EQ((ssize_t)sizeof(*report),
-		  read(pipefd[0], report, sizeof(*report)));
-	close(pipefd[0]);
+	close(pipefd[helper ? 1 : 0]);
+	*report_fd = pipefd[helper ? 0 : 1];
+	return helper;
+}
+
+/* Read the helper's report, reap it, and check that its setup went well. */
+static void helper_collect(struct __test_metadata *_metadata, pid_t helper,
+			   int report_fd, void *report, size_t size,
+			   const int *failed_line, const int *failed_errno)
+{
+	ssize_t got = read(report_fd, report, size);
+	int status;
+
+	close(report_fd);
 	ASSERT_EQ(helper, waitpid(helper, &status, 0));
+	ASSERT_EQ((ssize_t)size, got);
 	ASSERT_EQ(0, status);
-	ASSERT_EQ(0, report->failed_line) {
+	ASSERT_EQ(0, *failed_line) {
 		TH_LOG("the unprivileged helper failed at line %d: %s",
-		       report->failed_line, strerror(report->failed_errno));
+		       *failed_line, strerror(*failed_errno));
 	}
+}
+
+static void run_unprivileged(struct __test_metadata *_metadata,
+			     enum unprivileged_case which, int pidfd,
+			     uint64_t addr, struct unprivileged_report *report)
+{
+	int report_fd;
+	pid_t helper;
+
+	helper = helper_fork(_metadata, &report_fd);
+	if (helper == 0)
+		unprivileged_helper(report_fd, which, pidfd, addr);
+	helper_collect(_metadata, helper, report_fd, report, sizeof(*report),
+		       &report->failed_line, &report->failed_errno);
 }
 
 TEST_F(child, unprivileged_tracer_writes_and_reads_its_tracee)
@@ -2145,11 +2169,10 @@ static void run_setuid_case(struct __test_metadata *_metadata,
 			    enum setuid_case which,
 			    struct setuid_report *report)
 {
+	int report_fd, copy;
 	struct statvfs fs;
-	int pipefd[2], status, copy;
 	char path[64];
 	pid_t helper;
-	ssize_t got;
 
 	copy = make_setuid_copy();
 	ASSERT_LE(0, copy) {
@@ -2162,27 +2185,13 @@ static void run_setuid_case(struct __test_metadata *_metadata,
 	}
 	/* The child, fork()ed from the helper, execs it by this name. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", copy);
-	if (pipe(pipefd)) {
-		close(copy);
-		ASSERT_EQ(0, errno);
-	}
-	helper = fork();
-	if (helper == 0) {
-		close(pipefd[0]);
-		setuid_helper(pipefd[1], which, path);
-	}
-	close(pipefd[1]);
-	got = helper < 0 ? -1 : read(pipefd[0], report, sizeof(*report));
-	close(pipefd[0]);
+	/* An aborted test takes the copy with it: it has no name. */
+	helper = helper_fork(_metadata, &report_fd);
+	if (helper == 0)
+		setuid_helper(report_fd, which, path);
 	close(copy);
-	ASSERT_LE(0, helper);
-	ASSERT_EQ(helper, waitpid(helper, &status, 0));
-	ASSERT_EQ((ssize_t)sizeof(*report), got);
-	ASSERT_EQ(0, status);
-	ASSERT_EQ(0, report->failed_line) {
-		TH_LOG("the unprivileged helper failed at line %d: %s",
-		       report->failed_line, strerror(report->failed_errno));
-	}
+	helper_collect(_metadata, helper, report_fd, report, sizeof(*report),
+		       &report->failed_line, &report->failed_errno);
 	/* The kernel saw a setuid exec, whatever it made of it. */
 	ASSERT_EQ(1, report->at_secure);
 }
