@@ -19,13 +19,14 @@
  *	// io.status: ZX_OK or a ZX_ERR_* value; io.actual: bytes written
  *
  * <zircon/syscalls.h> wraps this in Zircon's own signatures.  The caller
- * must be in the target's thread group or be its ptrace tracer, and writes
- * need the module parameter enable_debugging_syscalls.  The check order,
+ * must be in the target's thread group or trace one of its threads, and
+ * writes need the module parameter enable_debugging_syscalls.  The check order,
  * the ABI and the security model are in Documentation/zxmem.rst.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/fs.h>
@@ -35,6 +36,7 @@
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/pid.h>
+#include <linux/pidfd.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -54,24 +56,62 @@ MODULE_PARM_DESC(enable_debugging_syscalls,
 		 "Allow zx_process_write_memory(), as Zircon's kernel.enable-debugging-syscalls (default: off)");
 
 /*
- * Bounds on what one call holds, whatever the request's size: pinned
- * target pages per mmap lock round trip (their pointers live on the
- * stack), and the bounce buffer of writes into executable mappings.
+ * force_override: may a write go into a mapping without write permission
+ * (the FOLL_FORCE copy-on-write a breakpoint needs)?  The values and their
+ * meaning are those of the kernel's proc_mem.force_override for
+ * /proc/PID/mem; reads are never affected.
+ */
+static int force_override = ZXMEM_FORCE_ALWAYS;
+static const char *const zxmem_force_names[] = {
+	[ZXMEM_FORCE_ALWAYS] = "always",
+	[ZXMEM_FORCE_PTRACE] = "ptrace",
+	[ZXMEM_FORCE_NEVER] = "never",
+};
+
+static int zxmem_force_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(zxmem_force_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	WRITE_ONCE(*(int *)kp->arg, i);
+	return 0;
+}
+
+static int zxmem_force_get(char *buffer, const struct kernel_param *kp)
+{
+	return sysfs_emit(buffer, "%s\n",
+			  zxmem_force_names[READ_ONCE(*(int *)kp->arg)]);
+}
+
+static const struct kernel_param_ops zxmem_force_ops = {
+	.set = zxmem_force_set,
+	.get = zxmem_force_get,
+};
+module_param_cb(force_override, &zxmem_force_ops, &force_override, 0644);
+MODULE_PARM_DESC(force_override,
+		 "Writes into mappings without write permission: always (default), ptrace (only by a tracer) or never, as proc_mem.force_override");
+
+/*
+ * What one call holds, whatever the request's size: pinned target pages
+ * per mmap lock round trip, their pointers on the stack.  At most one bit
+ * per page in an unsigned long says which of them are executable.
  */
 #define ZXMEM_PIN_BATCH		32
-#define ZXMEM_STACK_BOUNCE	64
-#define ZXMEM_CHUNK_SIZE	SZ_16K
 
 /* Everything one call holds; zxmem_release() lets go of it. */
 struct zxmem_call {
 	bool write;
+	bool may_force;		/* a write may go where VM_WRITE is not */
 	struct zxmem_caller caller;
-	struct task_struct *target;
+	struct task_struct *target;	/* the thread group's leader */
+	struct task_struct *mm_owner;	/* the live thread call->mm came from */
 	struct mm_struct *mm;
 	unsigned long vaddr;
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
-	bool exec;		/* those bytes touch an executable mapping */
+	long pin_error;		/* the first batch's GUP error, if any */
+	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
 	struct zxmem_retries retries;	/* of faults on the caller's buffer */
 };
 
@@ -79,22 +119,143 @@ static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
 {
 	struct file *file;
 	struct pid *pid;
+	bool thread;
 
 	/* _raw: an O_PATH fd is an open fd too, just not a pidfd. */
 	file = fget_raw(handle);
 	if (!file)
 		return ZX_ERR_BAD_HANDLE;
 	pid = zxmem_pidfd_pid(file);
-	if (pid)
-		call->target = get_pid_task(pid, PIDTYPE_PID);
+	/*
+	 * A PIDFD_THREAD pidfd names one thread, not a process: Zircon
+	 * answers a thread handle with ZX_ERR_WRONG_TYPE too.
+	 */
+	thread = pid && zxmem_pidfd_is_thread(file);
+	if (pid && !thread)
+		call->target = get_pid_task(pid, PIDTYPE_TGID);
 	fput(file);
 
-	if (!pid)
+	if (!pid || thread)
 		return ZX_ERR_WRONG_TYPE;
-	/* The pid outlives its task: the process has been reaped. */
+	/* The pid outlives its process: every thread has been reaped. */
 	if (!call->target)
 		return ZX_ERR_BAD_STATE;
 	return ZX_OK;
+}
+
+/*
+ * Does current trace @thread?  Read without tasklist_lock, which modules
+ * cannot take, so the answer has three values.  The ptrace link is written
+ * only under write_lock_irq(&tasklist_lock), in kernel/ptrace.c:
+ *
+ *   ptrace_attach():   ptrace = flags; parent = tracer; ptracer_cred = cred
+ *   __ptrace_unlink(): parent = real_parent; ptracer_cred = NULL; ptrace = 0
+ *
+ * Inside either section a lockless reader can see ptrace set while parent
+ * is still (or already) real_parent, so "ptrace_parent() == current" is
+ * also true for the real parent of a task that another tracer is attaching
+ * or detaching.  That is why ptrace_parent() alone is never trusted here.
+ *
+ * ZXMEM_TRACED_YES needs, besides the link, ptracer_cred == current_cred():
+ * the value only a link made by a holder of current's cred object stores,
+ * and only threads of current's thread group hold it (a fork allocates
+ * new creds; only CLONE_THREAD shares them).  The reads are ordered as the
+ * stores are undone, so a cred seen here is no older than the ptrace value
+ * seen before it: a stale cred of an episode that has ended cannot be
+ * combined with the ptrace of a newer one.  Every other tracer records its
+ * own cred, never ours, and NULL is stored in between.  So YES means the
+ * thread is traced by current, or by another thread of current's process
+ * in the middle of its own attach or detach: a right that process holds.
+ *
+ * ZXMEM_TRACED_MAYBE (the link, another cred: PTRACE_TRACEME records the
+ * tracee's cred, and a tracer's cred may have changed since it attached)
+ * is settled by zxmem_confirm_tracer().
+ */
+enum zxmem_traced { ZXMEM_TRACED_NO, ZXMEM_TRACED_MAYBE, ZXMEM_TRACED_YES };
+
+static enum zxmem_traced zxmem_thread_traced(struct task_struct *thread)
+{
+	if (!READ_ONCE(thread->ptrace))
+		return ZXMEM_TRACED_NO;
+	/* The parent, no older than that ptrace value; pairs with the lock. */
+	smp_rmb();
+	if (rcu_access_pointer(thread->parent) != current)
+		return ZXMEM_TRACED_NO;
+	/* The cred, no older than that parent. */
+	smp_rmb();
+	if (READ_ONCE(thread->ptracer_cred) == current_cred())
+		return ZXMEM_TRACED_YES;
+	return ZXMEM_TRACED_MAYBE;
+}
+
+/*
+ * Settle ZXMEM_TRACED_MAYBE for @thread.  Both windows described above lie
+ * inside a write_lock_irq(&tasklist_lock) section, which runs with
+ * interrupts off (and, on PREEMPT_RT, inside rcu_read_lock()), so it is an
+ * RCU read-side critical section: synchronize_rcu() returns only after
+ * every such section that had begun has ended, with its stores visible.
+ *
+ * So: hold cred_guard_mutex, which ptrace_attach() holds across its
+ * tasklist_lock section (6.1 to 7.x), so no attach to any thread of the
+ * process can begin; see the link; wait for a grace period; see it again.
+ * A second sighting in an attach window is ruled out by the mutex.  One in
+ * a detach window would need the thread traced, by someone other than
+ * current, when the grace period began; then the first sighting was
+ * itself inside a detach window (outside one, parent is that tracer), and
+ * that detach ended before the grace period did, leaving the thread
+ * untraced; with no attach possible it can only have become traced again
+ * by PTRACE_TRACEME, which links it to its real parent, current.  Once
+ * confirmed, only current (by detaching or exiting) or the thread's death
+ * ends the link, so it holds for the rest of the call.
+ *
+ * The mutex is taken killably, as ptrace_attach() takes it: an exec holds
+ * it until the exec is done.
+ */
+static bool zxmem_confirm_tracer(struct task_struct *thread)
+{
+	struct mutex *guard = &thread->signal->cred_guard_mutex;
+	bool traced = false;
+
+	if (mutex_lock_killable(guard))
+		return false;
+	if (zxmem_thread_traced(thread) != ZXMEM_TRACED_NO) {
+		synchronize_rcu();
+		traced = zxmem_thread_traced(thread) != ZXMEM_TRACED_NO;
+	}
+	mutex_unlock(guard);
+	return traced;
+}
+
+/*
+ * The tracer of any thread of the target's thread group holds the right
+ * over the process: PTRACE_POKEDATA through that thread reaches the same
+ * memory.  Threads appear on the list only once their ptrace link is made
+ * (copy_process() publishes them with list_add_tail_rcu() after
+ * ptrace_init_task()), so a new thread is never seen half linked.
+ */
+static bool zxmem_is_tracer(struct task_struct *target)
+{
+	struct task_struct *thread, *maybe = NULL;
+	enum zxmem_traced traced = ZXMEM_TRACED_NO;
+	bool confirmed;
+
+	rcu_read_lock();
+	for_each_thread(target, thread) {
+		traced = zxmem_thread_traced(thread);
+		if (traced == ZXMEM_TRACED_YES)
+			break;
+		if (traced == ZXMEM_TRACED_MAYBE && !maybe)
+			maybe = get_task_struct(thread);
+	}
+	rcu_read_unlock();
+
+	if (traced == ZXMEM_TRACED_YES)
+		confirmed = true;
+	else
+		confirmed = maybe && zxmem_confirm_tracer(maybe);
+	if (maybe)
+		put_task_struct(maybe);
+	return confirmed;
 }
 
 static int zxmem_check_relation(struct zxmem_call *call, struct file *dev)
@@ -102,35 +263,67 @@ static int zxmem_check_relation(struct zxmem_call *call, struct file *dev)
 	struct zxmem_caller *caller = &call->caller;
 
 	caller->fd_writable = dev->f_mode & FMODE_WRITE;
+	/* A task never leaves its thread group, so this cannot go stale. */
 	caller->same_group = same_thread_group(call->target, current);
-	rcu_read_lock();
-	caller->tracer = ptrace_parent(call->target) == current;
-	rcu_read_unlock();
+	caller->tracer = !caller->same_group && zxmem_is_tracer(call->target);
 
 	return zxmem_decide_relation(caller, call->write);
 }
 
+/*
+ * The process's mm, from any thread that still has it: a leader that has
+ * exited stays a zombie while its threads run.  exec_update_lock, held
+ * for reading as mm_access() holds it, keeps an exec from swapping the mm
+ * and the dumpability it is judged by (the mm's flags up to 6.x, the
+ * task's exec_state on 7.x) between the two reads below: exec_mmap()
+ * changes both with it held for writing.  The mm taken is the one every
+ * byte of the copy goes to; an exec after this replaces the process's mm
+ * but not this one.
+ */
 static int zxmem_take_mm(struct zxmem_call *call)
 {
-	/* An exiting task is about to drop its mm; don't race exit_mm(). */
-	if (call->target->flags & PF_EXITING)
+	struct zxmem_caller *caller = &call->caller;
+	struct task_struct *thread;
+	int status = ZX_ERR_BAD_STATE;
+
+	if (down_read_killable(&call->target->signal->exec_update_lock))
 		return ZX_ERR_BAD_STATE;
-	call->mm = get_task_mm(call->target);
-	if (!call->mm)
-		return ZX_ERR_BAD_STATE;
-	return ZX_OK;
+
+	rcu_read_lock();
+	for_each_thread(call->target, thread) {
+		/* A thread that is exiting is about to drop its mm. */
+		if (READ_ONCE(thread->flags) & PF_EXITING)
+			continue;
+		call->mm = get_task_mm(thread);
+		if (call->mm) {
+			call->mm_owner = get_task_struct(thread);
+			break;
+		}
+	}
+	rcu_read_unlock();
+
+	if (call->mm) {
+		/* The caller's own memory needs nothing more. */
+		if (!caller->same_group)
+			zxmem_read_dumpability(call->mm_owner, call->mm,
+					       &caller->dumpable,
+					       &caller->capable);
+		status = ZX_OK;
+	}
+	up_read(&call->target->signal->exec_update_lock);
+	return status;
 }
 
 static int zxmem_check_mm_access(struct zxmem_call *call)
 {
-	struct zxmem_caller *caller = &call->caller;
+	return zxmem_decide_mm_access(&call->caller);
+}
 
-	/* The caller's own memory needs nothing more than the relation. */
-	if (!caller->same_group)
-		zxmem_read_dumpability(call->target, call->mm,
-				       &caller->dumpable, &caller->capable);
-
-	return zxmem_decide_mm_access(caller);
+/* May this write copy-on-write where the mapping has no VM_WRITE? */
+static void zxmem_decide_force(struct zxmem_call *call)
+{
+	call->may_force = zxmem_force_allowed(READ_ONCE(force_override),
+					      call->caller.same_group);
 }
 
 static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
@@ -146,7 +339,9 @@ static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
 /*
  * One walk over the VMAs the request touches, under the mmap lock:
  * refuse a write that touches the vDSO, find the mapping of the first byte
- * and how far the copy can run through adjacent usable mappings.
+ * and how far the copy can run through adjacent usable mappings.  This
+ * decides the status; each batch of the copy decides again, on the VMAs
+ * of the pages it pins (zxmem_batch_reach()).
  */
 static int zxmem_check_region(struct zxmem_call *call, u64 size)
 {
@@ -157,7 +352,8 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
 
-	mmap_read_lock(call->mm);
+	if (mmap_read_lock_killable(call->mm))
+		return ZX_ERR_BAD_STATE;
 	for (vma = find_vma(call->mm, start);
 	     vma && zxmem_overlaps(start, end, vma->vm_start, vma->vm_end);
 	     vma = find_vma(call->mm, vma->vm_end)) {
@@ -172,14 +368,18 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			stopped = true;
 			continue;
 		}
-		vma_status = zxmem_vma_status(vma->vm_flags, call->write);
-		if (reach == start)
+		vma_status = zxmem_vma_status(vma->vm_flags, call->write,
+					      call->may_force);
+		if (reach == start) {
 			status = vma_status;
+			call->forced_hugetlb = call->write &&
+				(vma->vm_flags & (VM_HUGETLB | VM_WRITE)) ==
+				VM_HUGETLB;
+		}
 		if (vma_status != ZX_OK) {
 			stopped = true;
 			continue;
 		}
-		call->exec |= !!(vma->vm_flags & VM_EXEC);
 		reach = vma->vm_end;
 	}
 	call->len = min(reach, end) - start;
@@ -255,11 +455,45 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 static bool zxmem_copy_interrupted(const struct zxmem_call *call)
 {
 	/*
-	 * Stop once an exec or exit has replaced the mm that the checks
-	 * passed: what follows would not be what the caller asked for.
+	 * Stop once every thread has left the mm that the checks passed (by
+	 * an exec or by exiting; each thread holds an mm_users reference,
+	 * this call the last): the bytes would still go to that mm, never to
+	 * a new image, but no process would see them.
 	 */
 	return fatal_signal_pending(current) ||
-	       READ_ONCE(call->target->mm) != call->mm;
+	       atomic_read(&call->mm->mm_users) <= 1;
+}
+
+/*
+ * Under the mmap lock, before a batch is pinned: how many of the @want
+ * bytes at @addr the batch may cover, walking the VMAs that the pages
+ * will be pinned from (the lock is not dropped in between, so these are
+ * the pinned pages' VMAs, not an earlier walk's), and which of the
+ * batch's pages are executable, in @exec (bit n: the n-th page).
+ */
+static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
+				size_t want, unsigned long *exec)
+{
+	unsigned long first = addr & PAGE_MASK;
+	unsigned long end = addr + want;
+	unsigned long reach = addr;
+	struct vm_area_struct *vma;
+
+	*exec = 0;
+	for (vma = find_vma(call->mm, addr);
+	     vma && vma->vm_start <= reach && reach < end;
+	     vma = find_vma(call->mm, vma->vm_end)) {
+		if (call->write && zxmem_vma_is_vdso(vma))
+			break;
+		if (zxmem_vma_status(vma->vm_flags, call->write,
+				     call->may_force) != ZX_OK)
+			break;
+		if (vma->vm_flags & VM_EXEC)
+			*exec |= zxmem_page_bits(first, max(vma->vm_start, addr),
+						 min(vma->vm_end, end));
+		reach = vma->vm_end;
+	}
+	return min(reach, end) - addr;
 }
 
 /*
@@ -268,8 +502,8 @@ static bool zxmem_copy_interrupted(const struct zxmem_call *call)
  * sets @buffer_fault if the caller's buffer faulted.
  */
 static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
-			       long nr, size_t offset, size_t len, size_t done,
-			       bool *buffer_fault)
+			       long nr, unsigned long exec, size_t offset,
+			       size_t len, size_t done, bool *buffer_fault)
 {
 	size_t moved = 0;
 	long i;
@@ -288,6 +522,9 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 			 */
 			left = __copy_from_user(kaddr + offset, user, step);
 			flush_dcache_page(pages[i]);
+			/* A breakpoint must be fetched, not a stale line. */
+			if (exec & BIT(i))
+				zxmem_sync_icache(kaddr + offset, step - left);
 		} else {
 			left = copy_to_user(user, kaddr + offset, step);
 		}
@@ -305,36 +542,44 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 /*
  * The data path: pin a batch of the target's pages and copy straight
  * between them and the caller's buffer, one copy, no kernel buffer, no
- * mmap lock held while copying (the shape of process_vm_rw()).
+ * mmap lock held while copying (the shape of process_vm_rw()).  Every
+ * page comes from call->mm, the mm the checks judged: a concurrent exec
+ * cannot redirect a byte into the new image.
  */
 static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 {
-	unsigned int gup_flags = FOLL_FORCE | (call->write ? FOLL_WRITE : 0);
+	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
 	struct page *pages[ZXMEM_PIN_BATCH];
 	size_t done = 0;
 
+	BUILD_BUG_ON(ZXMEM_PIN_BATCH > BITS_PER_LONG);
 	while (done < call->len) {
 		unsigned long addr = call->vaddr + done;
 		size_t offset = offset_in_page(addr);
 		size_t want = zxmem_chunk_len(done, call->len,
 					      ZXMEM_PIN_BATCH * PAGE_SIZE - offset);
-		int locked = 1;
+		unsigned long exec;
 		size_t moved;
 		long pinned;
 		int status;
 
 		if (mmap_read_lock_killable(call->mm))
 			break;
-		pinned = zxmem_pin_user_pages_remote(call->mm, addr - offset,
-						     zxmem_pages_spanned(offset, want),
-						     gup_flags, pages, &locked);
-		if (locked)
-			mmap_read_unlock(call->mm);
-		if (pinned <= 0)
+		want = zxmem_batch_reach(call, addr, want, &exec);
+		/* No @locked: the lock stays held, the VMAs stay those. */
+		pinned = want ? zxmem_pin_user_pages_remote(call->mm,
+					addr - offset,
+					zxmem_pages_spanned(offset, want),
+					gup_flags, pages, NULL) : 0;
+		mmap_read_unlock(call->mm);
+		if (pinned <= 0) {
+			if (!done)
+				call->pin_error = pinned;
 			break;
+		}
 
-		moved = zxmem_copy_pages(call, pages, pinned, offset, want, done,
-					 buffer_fault);
+		moved = zxmem_copy_pages(call, pages, pinned, exec, offset,
+					 want, done, buffer_fault);
 		unpin_user_pages_dirty_lock(pages, pinned, call->write);
 		done += moved;
 		if (zxmem_copy_interrupted(call))
@@ -352,69 +597,16 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 	return done;
 }
 
-/*
- * Writes into executable mappings go through access_process_vm(): its
- * copy_to_user_page() does the instruction-cache maintenance that some
- * architectures need before a patched instruction (a breakpoint) runs.
- * Such writes are small, so they bounce through a kernel buffer: on the
- * stack up to ZXMEM_STACK_BOUNCE bytes, else at most ZXMEM_CHUNK_SIZE.
- */
-static int zxmem_copy_bounced(struct zxmem_call *call, size_t *done,
-			      bool *buffer_fault)
-{
-	unsigned int gup_flags = FOLL_FORCE | FOLL_WRITE;
-	size_t bounce_size = min_t(size_t, call->len, ZXMEM_CHUNK_SIZE);
-	u8 stack_bounce[ZXMEM_STACK_BOUNCE];
-	void *bounce = stack_bounce;
-
-	if (bounce_size > sizeof(stack_bounce)) {
-		bounce = kmalloc(bounce_size, GFP_KERNEL);
-		if (!bounce)
-			return ZX_ERR_NO_MEMORY;
-	}
-
-	while (*done < call->len) {
-		size_t chunk = zxmem_chunk_len(*done, call->len, bounce_size);
-		unsigned long left;
-		int copied, status;
-
-		left = copy_from_user(bounce, call->buffer + *done, chunk);
-		if (left) {
-			status = zxmem_buffer_fault(call, *done + chunk - left);
-			*buffer_fault = status == ZX_ERR_INVALID_ARGS;
-			if (status != ZX_OK || zxmem_copy_interrupted(call))
-				break;
-			continue;
-		}
-		copied = access_process_vm(call->target, call->vaddr + *done,
-					   bounce, chunk, gup_flags);
-		if (copied <= 0)
-			break;
-		*done += copied;
-		if (copied < chunk || zxmem_copy_interrupted(call))
-			break;
-	}
-
-	if (bounce != stack_bounce)
-		kfree(bounce);
-	return ZX_OK;
-}
-
 static int zxmem_copy(struct zxmem_call *call, u64 *actual)
 {
 	bool buffer_fault = false;
-	size_t done = 0;
+	size_t done;
 	int status;
 
-	if (call->write && call->exec) {
-		status = zxmem_copy_bounced(call, &done, &buffer_fault);
-		if (status != ZX_OK)
-			return status;
-	} else {
-		done = zxmem_copy_pinned(call, &buffer_fault);
-	}
+	done = zxmem_copy_pinned(call, &buffer_fault);
 
-	status = zxmem_copy_status(done, buffer_fault);
+	status = zxmem_copy_status(done, buffer_fault, call->pin_error,
+				   call->forced_hugetlb);
 	if (status == ZX_OK)
 		*actual = done;
 	return status;
@@ -424,6 +616,8 @@ static void zxmem_release(struct zxmem_call *call)
 {
 	if (call->mm)
 		mmput(call->mm);
+	if (call->mm_owner)
+		put_task_struct(call->mm_owner);
 	if (call->target)
 		put_task_struct(call->target);
 }
@@ -455,6 +649,8 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 		status = zxmem_take_mm(&call);
 	if (status == ZX_OK)
 		status = zxmem_check_mm_access(&call);
+	if (status == ZX_OK && write)
+		zxmem_decide_force(&call);
 	if (status == ZX_OK)
 		status = zxmem_check_region(&call, io->buffer_size);
 	if (status == ZX_OK)

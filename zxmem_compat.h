@@ -10,6 +10,8 @@
 #include <linux/magic.h>
 #include <linux/capability.h>
 #include <linux/mm.h>
+#include <linux/pidfd.h>
+#include <asm/cacheflush.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -50,13 +52,62 @@ static inline struct pid *zxmem_pidfd_pid(struct file *file)
 }
 
 /**
+ * zxmem_pidfd_is_thread() - does a pidfd name a thread rather than a process
+ * @file: a pidfd
+ *
+ * 6.9 added PIDFD_THREAD (pidfd_open() flag, and CLONE_PIDFD of a
+ * CLONE_THREAD child); such a pidfd keeps it in f_flags.  Before 6.9 every
+ * pidfd names a thread-group leader, as a process.
+ *
+ * Return: true for a thread pidfd.
+ */
+static inline bool zxmem_pidfd_is_thread(struct file *file)
+{
+#ifdef PIDFD_THREAD
+	return file->f_flags & PIDFD_THREAD;
+#else
+	return false;
+#endif
+}
+
+/**
+ * zxmem_sync_icache() - make freshly written instructions visible to fetch
+ * @kaddr: the kernel mapping of the bytes written into a user page
+ * @len: how many
+ *
+ * The kernel's own ptrace path does this in copy_to_user_page(), which
+ * arm64 does not export.  arm64: clean the data cache to the point of
+ * unification for the written range and invalidate the instruction
+ * cache, all of it, which is right for aliasing (VIPT) and non-aliasing
+ * instruction caches alike, as sync_icache_aliases() is; the target's
+ * next exception return is its context synchronisation.  x86 keeps the
+ * caches coherent and this is a no-op, like asm-generic's
+ * flush_icache_range().  Other architectures get flush_icache_range() on
+ * the kernel mapping, which suffices where the instruction cache is
+ * physically indexed; zxmem is built and tested on x86-64 only.
+ */
+static inline void zxmem_sync_icache(void *kaddr, size_t len)
+{
+	unsigned long start = (unsigned long)kaddr;
+
+	if (!len)
+		return;
+#ifdef CONFIG_ARM64
+	caches_clean_inval_pou(start, start + len);
+	icache_inval_all_pou();
+#else
+	flush_icache_range(start, start + len);
+#endif
+}
+
+/**
  * zxmem_pin_user_pages_remote() - pin_user_pages_remote() without @vmas
  * @mm: the target's mm, with its mmap lock held for reading
  * @start: first page's address
  * @nr_pages: pages to pin
  * @gup_flags: FOLL_* flags
  * @pages: where the pinned pages go
- * @locked: as for pin_user_pages_remote()
+ * @locked: as for pin_user_pages_remote(); NULL keeps the lock held
  *
  * 6.5 dropped the @vmas argument; Kbuild finds out which form the headers
  * declare and sets ZXMEM_GUP_HAS_VMAS for the old one.

@@ -10,11 +10,14 @@
 #ifndef _ZXMEM_IOCTL_H
 #define _ZXMEM_IOCTL_H
 
+#include <linux/bits.h>
+#include <linux/errno.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/kernel.h>
 
 #include "uapi/linux/zxmem.h"
 #include "uapi/zircon/errors.h"
@@ -24,7 +27,8 @@
  * @io: the request as copied from user space
  *
  * Return: ZX_OK, or ZX_ERR_INVALID_ARGS for unknown flags, a non-zero
- * reserved field, a NULL buffer, or a size of 0 or above 64 MiB.
+ * reserved field, a NULL buffer, a size of 0 or above 64 MiB, or (on a
+ * 32-bit kernel) an address or buffer above 4 GiB.
  */
 static inline int zxmem_check_args(const struct zxmem_io *io)
 {
@@ -34,6 +38,9 @@ static inline int zxmem_check_args(const struct zxmem_io *io)
 	if (!io->buffer)
 		return ZX_ERR_INVALID_ARGS;
 	if (!io->buffer_size || io->buffer_size > ZXMEM_MAX_TRANSFER)
+		return ZX_ERR_INVALID_ARGS;
+	/* A 32-bit kernel must not cut an address down to its low half. */
+	if (BITS_PER_LONG == 32 && upper_32_bits(io->vaddr | io->buffer))
 		return ZX_ERR_INVALID_ARGS;
 	return ZX_OK;
 }
@@ -112,30 +119,100 @@ static inline bool zxmem_is_vdso_name(const char *name)
 }
 
 /**
+ * enum zxmem_force - the values of the force_override module parameter
+ * @ZXMEM_FORCE_ALWAYS: writes may copy-on-write into any private mapping
+ *	(Zircon's behaviour, the default)
+ * @ZXMEM_FORCE_PTRACE: only a tracer may; a process never into itself
+ * @ZXMEM_FORCE_NEVER: no write goes where the mapping has no VM_WRITE
+ *
+ * The kernel's proc_mem.force_override has the same three, for
+ * /proc/PID/mem.
+ */
+enum zxmem_force {
+	ZXMEM_FORCE_ALWAYS,
+	ZXMEM_FORCE_PTRACE,
+	ZXMEM_FORCE_NEVER,
+};
+
+/**
+ * zxmem_force_allowed() - may this caller force a write
+ * @mode: an enum zxmem_force value
+ * @same_group: the caller writes its own process (else it is a tracer)
+ *
+ * Return: true if writes into mappings without VM_WRITE are allowed.
+ */
+static inline bool zxmem_force_allowed(int mode, bool same_group)
+{
+	switch (mode) {
+	case ZXMEM_FORCE_ALWAYS:
+		return true;
+	case ZXMEM_FORCE_PTRACE:
+		return !same_group;
+	default:
+		return false;
+	}
+}
+
+/**
+ * zxmem_gup_flags() - the FOLL_* flags for pinning the target's pages
+ * @write: the request writes
+ * @may_force: zxmem_force_allowed() said yes
+ *
+ * Return: FOLL_FORCE for every read; for a write FOLL_WRITE, and
+ * FOLL_FORCE only if forcing is allowed.
+ */
+static inline unsigned int zxmem_gup_flags(bool write, bool may_force)
+{
+	if (!write)
+		return FOLL_FORCE;
+	return FOLL_WRITE | (may_force ? FOLL_FORCE : 0);
+}
+
+/**
  * zxmem_vma_status() - may the copy run through a mapping with these flags
  * @vm_flags: the VMA's flags
  * @write: the request writes
+ * @may_force: a write may go where the mapping has no VM_WRITE
  *
- * Mirrors what get_user_pages() accepts with FOLL_FORCE, so that a refusal
- * is reported before anything is copied: I/O and PFN mappings have no
- * struct page to copy through, and a forced write needs a private
- * (copy-on-write) mapping unless the mapping is writable already.
+ * Mirrors what get_user_pages() accepts, so that a refusal is reported
+ * before anything is copied: I/O and PFN mappings have no struct page to
+ * copy through, and a forced write needs a private (copy-on-write)
+ * mapping unless the mapping is writable already.  Whether GUP forces a
+ * write into a private hugetlb mapping depends on the kernel (6.1 refuses,
+ * 7.x accepts), so that is left to GUP (zxmem_copy_status()).
  *
  * Return: ZX_OK, ZX_ERR_BAD_STATE for memory that is not cacheable, or
- * ZX_ERR_ACCESS_DENIED for a mapping that cannot be forced.
+ * ZX_ERR_ACCESS_DENIED for a mapping that cannot (or may not) be forced.
  */
-static inline int zxmem_vma_status(vm_flags_t vm_flags, bool write)
+static inline int zxmem_vma_status(vm_flags_t vm_flags, bool write,
+				   bool may_force)
 {
 	bool cow = (vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
 
 	if (vm_flags & (VM_IO | VM_PFNMAP))
 		return ZX_ERR_BAD_STATE;
-	if (write && !(vm_flags & VM_WRITE) &&
-	    (!cow || (vm_flags & VM_HUGETLB)))
+	if (write && !(vm_flags & VM_WRITE) && (!may_force || !cow))
 		return ZX_ERR_ACCESS_DENIED;
 	if (!write && !(vm_flags & (VM_READ | VM_MAYREAD)))
 		return ZX_ERR_ACCESS_DENIED;
 	return ZX_OK;
+}
+
+/**
+ * zxmem_page_bits() - the pages of a batch that a range covers
+ * @first: page-aligned address of the batch's first page
+ * @start: first byte of the range, >= @first
+ * @end: end of the range, > @start, within BITS_PER_LONG pages of @first
+ *
+ * Return: bit n set for each n-th page of the batch that [@start, @end)
+ * touches.
+ */
+static inline unsigned long zxmem_page_bits(unsigned long first,
+					    unsigned long start,
+					    unsigned long end)
+{
+	return GENMASK((end - 1 - first) >> PAGE_SHIFT,
+		       (start - first) >> PAGE_SHIFT);
 }
 
 /**
@@ -237,18 +314,24 @@ static inline bool zxmem_may_retry(struct zxmem_retries *r, size_t offset)
  * @done: bytes copied into (or out of) the target
  * @buffer_fault: the caller's own buffer faulted and is bad (not just
  *	short of memory: that only stops the copy)
+ * @pin_error: what pinning the first page answered, if it failed
+ * @forced_hugetlb: the write forces its way into a hugetlb mapping
  *
  * Return: ZX_ERR_INVALID_ARGS if the caller's buffer is bad (the seed's
- * "invalid pointer"), ZX_ERR_NO_MEMORY if not one byte of the target could
- * be reached, else ZX_OK: a short copy is a success that reports @done.
+ * "invalid pointer"); ZX_ERR_ACCESS_DENIED if nothing was copied because
+ * this kernel's GUP refuses to force a write into hugetlb (-EFAULT);
+ * ZX_ERR_NO_MEMORY if not one byte of the target could be reached; else
+ * ZX_OK: a short copy is a success that reports @done.
  */
-static inline int zxmem_copy_status(size_t done, bool buffer_fault)
+static inline int zxmem_copy_status(size_t done, bool buffer_fault,
+				    long pin_error, bool forced_hugetlb)
 {
 	if (buffer_fault)
 		return ZX_ERR_INVALID_ARGS;
+	if (!done && forced_hugetlb && pin_error == -EFAULT)
+		return ZX_ERR_ACCESS_DENIED;
 	if (!done)
 		return ZX_ERR_NO_MEMORY;
 	return ZX_OK;
 }
-
 #endif /* _ZXMEM_IOCTL_H */

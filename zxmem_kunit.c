@@ -189,9 +189,9 @@ static void vma_status_table(struct kunit *test)
 		/* shared, writable once, now read-only: still not COW */
 		{ VM_READ | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE,
 		  true, ZX_ERR_ACCESS_DENIED },
-		/* hugetlb takes no forced write */
+		/* hugetlb: whether GUP forces it depends on the kernel */
 		{ VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB, true,
-		  ZX_ERR_ACCESS_DENIED },
+		  ZX_OK },
 		{ VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB,
 		  true, ZX_OK },
 		/* not cacheable, either way */
@@ -203,12 +203,54 @@ static void vma_status_table(struct kunit *test)
 		/* nothing may ever read it */
 		{ 0, false, ZX_ERR_ACCESS_DENIED },
 	};
-	int i;
+	int i, unforced;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++)
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(cases[i].flags,
-							   cases[i].write),
+							   cases[i].write,
+							   true),
 				    cases[i].status, "case %d", i);
+		/* Without force only VM_WRITE takes a write. */
+		unforced = cases[i].status;
+		if (cases[i].write && !(cases[i].flags & VM_WRITE) &&
+		    unforced == ZX_OK)
+			unforced = ZX_ERR_ACCESS_DENIED;
+		KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(cases[i].flags,
+							   cases[i].write,
+							   false),
+				    unforced, "case %d, no force", i);
+	}
+}
+
+static void force_override_modes(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, zxmem_force_allowed(ZXMEM_FORCE_ALWAYS, true));
+	KUNIT_EXPECT_TRUE(test, zxmem_force_allowed(ZXMEM_FORCE_ALWAYS, false));
+	KUNIT_EXPECT_FALSE(test, zxmem_force_allowed(ZXMEM_FORCE_PTRACE, true));
+	KUNIT_EXPECT_TRUE(test, zxmem_force_allowed(ZXMEM_FORCE_PTRACE, false));
+	KUNIT_EXPECT_FALSE(test, zxmem_force_allowed(ZXMEM_FORCE_NEVER, true));
+	KUNIT_EXPECT_FALSE(test, zxmem_force_allowed(ZXMEM_FORCE_NEVER, false));
+
+	/* Reads always force; writes only when allowed. */
+	KUNIT_EXPECT_EQ(test, zxmem_gup_flags(false, false), (unsigned int)FOLL_FORCE);
+	KUNIT_EXPECT_EQ(test, zxmem_gup_flags(false, true), (unsigned int)FOLL_FORCE);
+	KUNIT_EXPECT_EQ(test, zxmem_gup_flags(true, false), (unsigned int)FOLL_WRITE);
+	KUNIT_EXPECT_EQ(test, zxmem_gup_flags(true, true),
+			(unsigned int)(FOLL_WRITE | FOLL_FORCE));
+}
+
+static void page_bits_cover_the_touched_pages(struct kunit *test)
+{
+	unsigned long first = 16 * PAGE_SIZE;
+
+	KUNIT_EXPECT_EQ(test, zxmem_page_bits(first, first, first + 1), 1UL);
+	KUNIT_EXPECT_EQ(test, zxmem_page_bits(first, first + PAGE_SIZE - 1,
+					      first + PAGE_SIZE + 1), 3UL);
+	KUNIT_EXPECT_EQ(test, zxmem_page_bits(first, first + 2 * PAGE_SIZE,
+					      first + 3 * PAGE_SIZE), 4UL);
+	KUNIT_EXPECT_EQ(test, zxmem_page_bits(first, first,
+					      first + 32 * PAGE_SIZE),
+			0xffffffffUL);
 }
 
 static void range_end_clamps_instead_of_wrapping(struct kunit *test)
@@ -268,12 +310,21 @@ static void pages_spanned_counts_partial_pages(struct kunit *test)
 
 static void copy_status_mapping(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(1, false), ZX_OK);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(SZ_64M, false), ZX_OK);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false), ZX_ERR_NO_MEMORY);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, true), ZX_ERR_INVALID_ARGS);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(4096, true),
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(1, false, 0, false), ZX_OK);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(SZ_64M, false, 0, false), ZX_OK);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, 0, false),
+			ZX_ERR_NO_MEMORY);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, true, 0, false),
 			ZX_ERR_INVALID_ARGS);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(4096, true, 0, false),
+			ZX_ERR_INVALID_ARGS);
+	/* A kernel whose GUP refuses to force hugetlb */
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -EFAULT, true),
+			ZX_ERR_ACCESS_DENIED);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -EFAULT, false),
+			ZX_ERR_NO_MEMORY);
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -ENOMEM, true),
+			ZX_ERR_NO_MEMORY);
 }
 
 static void retries_end_unless_the_faults_move_on(struct kunit *test)
@@ -335,6 +386,8 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(mm_access_decision_table),
 	KUNIT_CASE(vdso_names),
 	KUNIT_CASE(vma_status_table),
+	KUNIT_CASE(force_override_modes),
+	KUNIT_CASE(page_bits_cover_the_touched_pages),
 	KUNIT_CASE(range_end_clamps_instead_of_wrapping),
 	KUNIT_CASE(overlaps_is_half_open),
 	KUNIT_CASE(chunks_cover_the_range_exactly),
