@@ -38,7 +38,7 @@ SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
 TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test \
-	    selftests/zxmem/compat_test
+	    selftests/zxmem/compat_test selftests/zxmem/security_test
 DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
 DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h

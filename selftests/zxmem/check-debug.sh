@@ -59,6 +59,7 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=1; then
 fi
 
 run_tests ./zxmem_test
+run_tests ./security_test
 # A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION,
 # not switched off on the command line).
 if [ -e /proc/sys/abi/vsyscall32 ] &&

@@ -1,0 +1,1086 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Who holds the right, under every interleaving of ptrace and exec.
+ *
+ * The rule (Documentation/zxmem.rst, "The right to write or read"): the
+ * caller's own process, or a process one of whose threads the calling
+ * thread traces, with the image's dumpability respected.  These tests
+ * race that rule against what the kernel does to a ptrace link and an mm
+ * meanwhile: another tracer attaching and detaching, an exec into an image
+ * the tracer may not touch while a call is in flight, the mm and its
+ * dumpability changing together.  They also check the ways a debugger
+ * legitimately gets the right (PTRACE_SEIZE, PTRACE_ATTACH, PTRACE_TRACEME,
+ * a tracer in a user namespace, a tracer of one thread), the thread-group
+ * rules (a zombie leader, thread pidfds) and force_override.
+ *
+ * Every call is a raw ioctl, so the status and actual checked are the
+ * kernel's.  Run as root with zxmem.ko loaded: a missing /dev/zxmem fails.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/zxmem.h>
+#include <zircon/errors.h>
+
+/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#include "zxmem_selftest.h"
+
+#define NOBODY		65534
+#define FORCE_PATH	"/sys/module/zxmem/parameters/force_override"
+#define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
+#define UNTOUCHED	0x5a5a5a5a5a5a5a5aULL
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD	O_EXCL
+#endif
+
+/*
+ * The bytes the exec tests aim at.  The test binary is static and not
+ * PIE, so they sit at the same address in every image made from a copy
+ * of it; a copy whose marker is patched tells its image apart.
+ */
+static volatile char marker[32] = "zxmem-marker-public-image------";
+#define SECRET_MARKER	"zxmem-marker-SECRET-image------"
+
+__attribute__((noinline, used, aligned(64))) static void victim_text(void)
+{
+	__asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop");
+}
+
+/* One raw request: its status, or 1000 + errno if ioctl() failed. */
+static int zx(int dev, bool write, int pidfd, uint64_t vaddr, void *buf,
+	      uint64_t size, uint64_t *actual)
+{
+	struct zxmem_io io = {
+		.vaddr = vaddr,
+		.buffer = (uintptr_t)buf,
+		.buffer_size = size,
+		.actual = UNTOUCHED,
+		.handle = pidfd,
+	};
+
+	if (ioctl(dev, write ? ZXMEM_IOC_WRITE_MEMORY : ZXMEM_IOC_READ_MEMORY,
+		  &io))
+		return 1000 + errno;
+	if (io.status != ZX_OK && io.actual != UNTOUCHED)
+		return 2000;	/* actual written on an error: a bug too */
+	if (actual)
+		*actual = io.actual;
+	return io.status;
+}
+
+static int open_dev(void)
+{
+	return open("/dev/zxmem", O_RDWR | O_CLOEXEC);
+}
+
+static int write_file(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n == (ssize_t)strlen(value) ? 0 : -1;
+}
+
+static int read_file(const char *path, char *value, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, value, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	value[n] = 0;
+	if (n && value[n - 1] == '\n')
+		value[n - 1] = 0;
+	return 0;
+}
+
+static void drop_to_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		_exit(90);
+	/* setresuid() cleared dumpable; a debugger's own process keeps it. */
+	prctl(PR_SET_DUMPABLE, 1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A target process: its memory, mapped before the fork so the caller
+ * knows every address, and up to one extra thread.  It sleeps until
+ * killed.  rw: writable; ro: private read-only.
+ */
+struct target {
+	pid_t pid;
+	pid_t tid;		/* the second thread, if asked for */
+	int pidfd;
+	uint8_t *rw;
+	uint8_t *ro;
+	int report[2];		/* the child tells its second thread's tid */
+};
+
+struct thread_arg {
+	int fd;
+};
+
+static void *second_thread(void *arg)
+{
+	struct thread_arg *t = arg;
+	pid_t tid = syscall(SYS_gettid);
+
+	if (write(t->fd, &tid, sizeof(tid)) != sizeof(tid))
+		_exit(91);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* leader_exits: the main thread leaves, the second thread runs on. */
+static int target_start(struct target *t, bool thread, bool leader_exits)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	static struct thread_arg arg;
+	pthread_t th;
+
+	memset(t, 0, sizeof(*t));
+	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	t->ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->rw == MAP_FAILED || t->ro == MAP_FAILED || pipe(t->report))
+		return -1;
+	memset(t->rw, 'o', page);
+	memset(t->ro, 'o', page);
+	if (mprotect(t->ro, page, PROT_READ))
+		return -1;
+
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (t->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (thread) {
+			arg.fd = t->report[1];
+			if (pthread_create(&th, NULL, second_thread, &arg))
+				_exit(92);
+		}
+		if (leader_exits)
+			syscall(SYS_exit, 0);
+		for (;;)
+			pause();
+	}
+	if (thread &&
+	    read(t->report[0], &t->tid, sizeof(t->tid)) != sizeof(t->tid))
+		return -1;
+	t->pidfd = zxmem_pidfd_open(t->pid);
+	return t->pidfd < 0 ? -1 : 0;
+}
+
+static void target_stop(struct target *t)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	pid_t reaped;
+	int i;
+
+	if (t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		/* A traced thread is ours to reap before its leader is. */
+		for (i = 0; i < 5000; i++) {
+			reaped = waitpid(-1, NULL, __WALL | WNOHANG);
+			if (reaped == t->pid)
+				break;
+			if (reaped <= 0)
+				usleep(1000);
+		}
+	}
+	if (t->pidfd > 0)
+		close(t->pidfd);
+	close(t->report[0]);
+	close(t->report[1]);
+	munmap(t->rw, page);
+	munmap(t->ro, page);
+	t->pid = 0;
+}
+
+/* Wait until @tid (a thread of @pid) is in a ptrace stop. */
+static int wait_stopped(pid_t tid)
+{
+	int status;
+
+	if (waitpid(tid, &status, __WALL) != tid)
+		return -1;
+	return WIFSTOPPED(status) ? 0 : -1;
+}
+
+/* The leader's state letter in /proc/PID/stat. */
+static char task_state(pid_t pid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, buf, sizeof(buf)))
+		return 0;
+	p = strrchr(buf, ')');
+	return p && p[1] ? p[2] : 0;
+}
+
+/* As root, through /proc/PID/mem: what the target holds at @addr. */
+static int peek(pid_t pid, uintptr_t addr, void *buf, size_t len)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, buf, len, addr);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* What every test holds: the device, writes on, force_override saved. */
+struct common {
+	int dev;
+	int old_param;
+	char old_force[16];
+	struct target target;
+};
+
+static void common_setup(struct __test_metadata *_metadata, struct common *z)
+{
+	memset(z, 0, sizeof(*z));
+	ASSERT_EQ(0, (int)getuid()) TH_LOG("run as root");
+	z->dev = open_dev();
+	ASSERT_LE(0, z->dev) TH_LOG("/dev/zxmem: %s", strerror(errno));
+	z->old_param = zxmem_param_get();
+	ASSERT_LE(0, z->old_param);
+	ASSERT_EQ(0, zxmem_param_set(1));
+	ASSERT_EQ(0, read_file(FORCE_PATH, z->old_force,
+			       sizeof(z->old_force)));
+	ASSERT_EQ(0, write_file(FORCE_PATH, "always"));
+}
+
+static void common_teardown(struct common *z)
+{
+	target_stop(&z->target);
+	zxmem_param_set(z->old_param);
+	write_file(FORCE_PATH, z->old_force);
+	close(z->dev);
+}
+
+FIXTURE(zx)
+{
+	int dev;
+	struct common z;
+	struct target target;
+};
+
+FIXTURE_SETUP(zx)
+{
+	common_setup(_metadata, &self->z);
+	self->dev = self->z.dev;
+	memset(&self->target, 0, sizeof(self->target));
+}
+
+FIXTURE_TEARDOWN(zx)
+{
+	target_stop(&self->target);
+	common_teardown(&self->z);
+}
+
+/* Write 8 bytes of @c and read them back through the process pidfd. */
+static int write_read(int dev, struct target *t, char c)
+{
+	char out[8], in[8];
+	uint64_t actual = 0;
+	int status;
+
+	memset(out, c, sizeof(out));
+	status = zx(dev, true, t->pidfd, (uintptr_t)t->rw, out, 8, &actual);
+	if (status != ZX_OK)
+		return status;
+	if (actual != 8)
+		return 3000;
+	status = zx(dev, false, t->pidfd, (uintptr_t)t->rw, in, 8, &actual);
+	if (status != ZX_OK)
+		return status;
+	return actual == 8 && !memcmp(in, out, 8) ? ZX_OK : 3001;
+}
+
+/* The ways a debugger gets the right, each then judged per call. */
+
+TEST_F(zx, tracer_by_ptrace_seize)
+{
+	ASSERT_EQ(0, target_start(&self->target, false, false));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 's'));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.pid, 0, 0));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, &self->target, 's'));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, self->target.pid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(self->target.pid));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.pid, 0, 0));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 't'));
+}
+
+TEST_F(zx, tracer_by_ptrace_attach)
+{
+	ASSERT_EQ(0, target_start(&self->target, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, self->target.pid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(self->target.pid));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, &self->target, 'a'));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.pid, 0, 0));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 'b'));
+}
+
+/*
+ * How gdb starts a program: the child asks to be traced.  The kernel
+ * records the tracee's cred, not the tracer's, so this is the path that
+ * confirms the link across a grace period.
+ */
+TEST_F(zx, parent_of_a_traceme_child)
+{
+	struct target *t = &self->target;
+	long page = sysconf(_SC_PAGESIZE);
+
+	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t->rw);
+	ASSERT_EQ(0, pipe(t->report));
+	t->pid = fork();
+	ASSERT_LE(0, t->pid);
+	if (t->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0))
+			_exit(93);
+		raise(SIGSTOP);
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ(0, wait_stopped(t->pid));
+	t->pidfd = zxmem_pidfd_open(t->pid);
+	ASSERT_LE(0, t->pidfd);
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'm'));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->pid, 0, 0));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'n'));
+}
+
+/* A tracer whose creds changed after it attached keeps its tracee. */
+TEST_F(zx, tracer_whose_creds_changed_since_attaching)
+{
+	gid_t groups[] = { 4242 };
+	pid_t tracer;
+	int status;
+
+	ASSERT_EQ(0, target_start(&self->target, false, false));
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0) {
+		if (ptrace(PTRACE_SEIZE, self->target.pid, 0, 0))
+			_exit(1);
+		/* commit_creds(): a new cred object, not the recorded one */
+		if (setgroups(1, groups))
+			_exit(2);
+		_exit(write_read(self->dev, &self->target, 'c') == ZX_OK ? 0 : 3);
+	}
+	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* A tracer in a user namespace of its own, over a child it forked there. */
+TEST_F(zx, tracer_in_a_child_user_namespace)
+{
+	pid_t tracer;
+	int status;
+
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0) {
+		struct target t;
+		int dev = self->dev, ok;
+
+		drop_to_nobody();
+		if (unshare(CLONE_NEWUSER))
+			_exit(4);	/* no user namespaces: reported below */
+		if (target_start(&t, false, false))
+			_exit(1);
+		if (ptrace(PTRACE_SEIZE, t.pid, 0, 0))
+			_exit(2);
+		ok = write_read(dev, &t, 'u') == ZX_OK;
+		target_stop(&t);
+		_exit(ok ? 0 : 3);
+	}
+	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 4)
+		SKIP(return, "no user namespaces on this kernel");
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* A process is its thread group: any thread's tracer holds the right. */
+TEST_F(zx, tracer_of_a_non_leader_thread)
+{
+	struct target *t = &self->target;
+
+	ASSERT_EQ(0, target_start(t, true, false));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'x'));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'x'));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t->tid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(t->tid));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->tid, 0, 0));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'y'));
+}
+
+struct sibling_call {
+	int dev;
+	struct target *t;
+	int status;
+};
+
+static void *call_from_sibling(void *arg)
+{
+	struct sibling_call *c = arg;
+
+	c->status = write_read(c->dev, c->t, 'z');
+	return NULL;
+}
+
+/* The right is the tracing thread's, not its whole process's. */
+TEST_F(zx, sibling_of_the_tracing_thread_is_refused)
+{
+	struct sibling_call c = { .dev = self->dev, .t = &self->target };
+	pthread_t th;
+
+	ASSERT_EQ(0, target_start(&self->target, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.pid, 0, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, call_from_sibling, &c));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, c.status);
+	ASSERT_EQ(ZX_OK, write_read(self->dev, &self->target, 'z'));
+}
+
+/*
+ * A process whose main thread has exited is alive while another thread
+ * runs (the leader stays a zombie until the group ends): its memory is
+ * reached through its process pidfd, under the same rule.
+ */
+TEST_F(zx, zombie_leader_with_a_live_thread_is_alive)
+{
+	struct target *t = &self->target;
+	int i;
+
+	ASSERT_EQ(0, target_start(t, true, true));
+	for (i = 0; i < 1000 && task_state(t->pid) != 'Z'; i++)
+		usleep(1000);
+	ASSERT_EQ('Z', task_state(t->pid));
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'l'));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'l'));
+}
+
+/* A thread pidfd names a thread: Zircon's wrong handle type. */
+TEST_F(zx, thread_pidfd_of_a_traced_thread_is_wrong_type)
+{
+	struct target *t = &self->target;
+	char buf[8] = { 0 };
+	int fd;
+
+	ASSERT_EQ(0, target_start(t, true, false));
+	fd = syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+	if (fd < 0) {
+		ASSERT_EQ(EINVAL, errno);
+		SKIP(return, "no PIDFD_THREAD on this kernel");
+	}
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(ZX_ERR_WRONG_TYPE,
+		  zx(self->dev, true, fd, (uintptr_t)t->rw, buf, 8, NULL));
+	ASSERT_EQ(ZX_ERR_WRONG_TYPE,
+		  zx(self->dev, false, fd, (uintptr_t)t->rw, buf, 8, NULL));
+	close(fd);
+	ASSERT_EQ(0, peek(t->pid, (uintptr_t)t->rw, buf, 8));
+	ASSERT_EQ(0, memcmp(buf, "oooooooo", 8));
+}
+
+/*
+ * force_override: always lets any write copy-on-write into a mapping
+ * without write permission, ptrace only a tracer's, never nobody's.
+ * Reads and writes into writable memory never change.
+ */
+FIXTURE(force)
+{
+	int dev;
+	struct common z;
+	struct target target;
+};
+
+FIXTURE_VARIANT(force)
+{
+	const char *force;
+	bool self_forced;
+	bool tracer_forced;
+};
+
+FIXTURE_VARIANT_ADD(force, always)
+{
+	.force = "always", .self_forced = true, .tracer_forced = true,
+};
+
+FIXTURE_VARIANT_ADD(force, ptrace)
+{
+	.force = "ptrace", .self_forced = false, .tracer_forced = true,
+};
+
+FIXTURE_VARIANT_ADD(force, never)
+{
+	.force = "never", .self_forced = false, .tracer_forced = false,
+};
+
+FIXTURE_SETUP(force)
+{
+	common_setup(_metadata, &self->z);
+	self->dev = self->z.dev;
+	memset(&self->target, 0, sizeof(self->target));
+}
+
+FIXTURE_TEARDOWN(force)
+{
+	target_stop(&self->target);
+	common_teardown(&self->z);
+}
+
+TEST_F(force, writes_without_write_permission)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct target *t = &self->target;
+	char value[16], buf[8], self_bytes[8], tracer_bytes[8];
+	uint8_t *mine;
+	int me, status;
+
+	ASSERT_EQ(0, write_file(FORCE_PATH, variant->force));
+	ASSERT_EQ(0, read_file(FORCE_PATH, value, sizeof(value)));
+	ASSERT_STREQ(variant->force, value);
+	ASSERT_NE(0, write_file(FORCE_PATH, "sometimes"));
+	ASSERT_EQ(0, read_file(FORCE_PATH, value, sizeof(value)));
+	ASSERT_STREQ(variant->force, value);
+
+	/* The process into its own read-only page. */
+	mine = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mine);
+	memset(mine, 'o', page);
+	ASSERT_EQ(0, mprotect(mine, page, PROT_READ));
+	me = zxmem_pidfd_open(getpid());
+	ASSERT_LE(0, me);
+	memset(self_bytes, 'f', sizeof(self_bytes));
+	memset(tracer_bytes, 't', sizeof(tracer_bytes));
+	status = zx(self->dev, true, me, (uintptr_t)mine, self_bytes, 8, NULL);
+	ASSERT_EQ(variant->self_forced ? ZX_OK : ZX_ERR_ACCESS_DENIED, status);
+	ASSERT_EQ(variant->self_forced ? 'f' : 'o', mine[0]);
+	ASSERT_EQ(ZX_OK, zx(self->dev, false, me, (uintptr_t)mine, buf, 8, NULL));
+	ASSERT_EQ(0, memcmp(buf, mine, 8));
+	close(me);
+	munmap(mine, page);
+
+	/* A tracer into its tracee's read-only page, and a writable one. */
+	ASSERT_EQ(0, target_start(t, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
+	status = zx(self->dev, true, t->pidfd, (uintptr_t)t->ro, tracer_bytes,
+		    8, NULL);
+	ASSERT_EQ(variant->tracer_forced ? ZX_OK : ZX_ERR_ACCESS_DENIED, status);
+	ASSERT_EQ(0, peek(t->pid, (uintptr_t)t->ro, buf, 8));
+	ASSERT_EQ(0, memcmp(buf, variant->tracer_forced ? "tttttttt" :
+			    "oooooooo", 8));
+	ASSERT_EQ(ZX_OK, zx(self->dev, false, t->pidfd, (uintptr_t)t->ro, buf,
+			    8, NULL));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'w'));
+}
+
+/*
+ * The real parent of a root process gains nothing while a privileged
+ * tracer attaches and detaches: in those windows the kernel leaves
+ * ptrace set with parent == real_parent.  R (uid 65534) forks C, which
+ * stays root and dumpable; R reads C's secret and writes C's flag in a
+ * loop while this process (root) cycles a ptrace link on C a fixed number
+ * of times.  One ZX_OK is a failure.
+ */
+struct race_stats {
+	long calls;
+	long granted;
+	long denied;
+	long other;
+	int last_other;
+	volatile int stop;
+};
+
+#define RACE_SECRET	"root-child-secret"
+
+static void race_child_c(volatile char *flag)
+{
+	(void)flag;
+	for (;;)
+		pause();
+}
+
+static void race_parent_r(int dev, pid_t c, uintptr_t secret, uintptr_t flag,
+			  struct race_stats *stats)
+{
+	char buf[32], pwned[8] = "PWNED";
+	int pidfd = zxmem_pidfd_open(c);
+	int status;
+
+	if (pidfd < 0)
+		_exit(94);
+	drop_to_nobody();
+	while (!stats->stop) {
+		if (stats->calls & 1)
+			status = zx(dev, true, pidfd, flag, pwned, 5, NULL);
+		else
+			status = zx(dev, false, pidfd, secret, buf,
+				    sizeof(RACE_SECRET), NULL);
+		stats->calls++;
+		if (status == ZX_OK)
+			stats->granted++;
+		else if (status == ZX_ERR_ACCESS_DENIED)
+			stats->denied++;
+		else
+			stats->other++, stats->last_other = status;
+	}
+	_exit(0);
+}
+
+enum cycle { SEIZE_DETACH, ATTACH_DETACH, TRACER_EXITS };
+
+static int cycle_once(pid_t c, enum cycle how)
+{
+	pid_t tracer;
+	int status;
+
+	switch (how) {
+	case SEIZE_DETACH:
+		if (ptrace(PTRACE_SEIZE, c, 0, 0))
+			return -1;
+		if (ptrace(PTRACE_INTERRUPT, c, 0, 0) || wait_stopped(c))
+			return -1;
+		return ptrace(PTRACE_DETACH, c, 0, 0);
+	case ATTACH_DETACH:
+		if (ptrace(PTRACE_ATTACH, c, 0, 0) || wait_stopped(c))
+			return -1;
+		return ptrace(PTRACE_DETACH, c, 0, 0);
+	case TRACER_EXITS:
+		/* The link ends in exit_ptrace() of a tracer that exits. */
+		tracer = fork();
+		if (tracer < 0)
+			return -1;
+		if (tracer == 0)
+			_exit(ptrace(PTRACE_SEIZE, c, 0, 0) ? 1 : 0);
+		if (waitpid(tracer, &status, 0) != tracer || !WIFEXITED(status))
+			return -1;
+		return WEXITSTATUS(status) ? -1 : 0;
+	}
+	return -1;
+}
+
+static void real_parent_race(struct __test_metadata *_metadata, int dev,
+			     enum cycle how, int cycles)
+{
+	static char secret[32] = RACE_SECRET;
+	static char flag[8] = "clean";
+	struct race_stats *stats;
+	int p[2], i, failed = 0;
+	pid_t r, c = 0;
+	char seen[8];
+
+	stats = mmap(NULL, sizeof(*stats), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stats);
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
+	ASSERT_EQ(0, pipe(p));
+	r = fork();
+	ASSERT_LE(0, r);
+	if (r == 0) {
+		c = fork();
+		if (c == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			race_child_c(flag);
+		}
+		if (write(p[1], &c, sizeof(c)) != sizeof(c))
+			_exit(95);
+		race_parent_r(dev, c, (uintptr_t)secret, (uintptr_t)flag,
+			      stats);
+	}
+	ASSERT_EQ((ssize_t)sizeof(c), read(p[0], &c, sizeof(c)));
+	while (stats->calls < 100)
+		usleep(1000);
+	for (i = 0; i < cycles; i++)
+		failed += cycle_once(c, how) != 0;
+	stats->stop = 1;
+	ASSERT_EQ(r, waitpid(r, NULL, 0));
+	ASSERT_EQ(0, peek(c, (uintptr_t)flag, seen, sizeof(seen)));
+	kill(c, SIGKILL);
+	waitpid(c, NULL, __WALL);
+	TH_LOG("%d cycles (%d failed), %ld calls: %ld granted, %ld denied, %ld other (last %d)",
+	       cycles, failed, stats->calls, stats->granted, stats->denied,
+	       stats->other, stats->last_other);
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, stats->granted);
+	EXPECT_EQ(0, stats->other);
+	EXPECT_LE(1000, stats->calls);
+	EXPECT_EQ(0, memcmp(seen, "clean", 6));
+	munmap(stats, sizeof(*stats));
+}
+
+TEST_F(zx, real_parent_gains_nothing_while_a_tracer_seizes_and_detaches)
+{
+	real_parent_race(_metadata, self->dev, SEIZE_DETACH, 3000);
+}
+
+TEST_F(zx, real_parent_gains_nothing_while_a_tracer_attaches_and_detaches)
+{
+	real_parent_race(_metadata, self->dev, ATTACH_DETACH, 3000);
+}
+
+TEST_F(zx, real_parent_gains_nothing_while_tracers_attach_and_exit)
+{
+	real_parent_race(_metadata, self->dev, TRACER_EXITS, 1000);
+}
+
+/*
+ * Copies of this binary for the exec tests: "public" readable, "secret"
+ * mode 0111 with the marker patched.  Exec'ing an unreadable binary makes
+ * the image non-dumpable (would_dump()), so an unprivileged tracer may
+ * touch nothing of it: PTRACE_PEEKDATA, /proc/PID/mem and zxmem refuse.
+ */
+static int copy_self(const char *path, mode_t mode, bool secret)
+{
+	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out;
+	char public_marker[sizeof(marker)];
+	struct stat st;
+	char *image, *at;
+	int ret = -1;
+
+	/* The needle from memory: the literal is in the file only once. */
+	memcpy(public_marker, (const char *)marker, sizeof(public_marker));
+	if (in < 0 || fstat(in, &st))
+		return -1;
+	image = malloc(st.st_size);
+	if (!image || read(in, image, st.st_size) != st.st_size)
+		goto out;
+	if (secret) {
+		at = memmem(image, st.st_size, public_marker,
+			    sizeof(public_marker));
+		if (!at)
+			goto out;
+		memcpy(at, SECRET_MARKER, sizeof(public_marker));
+	}
+	unlink(path);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	if (out < 0)
+		goto out;
+	if (write(out, image, st.st_size) == st.st_size &&
+	    !fchmod(out, mode))
+		ret = 0;
+	close(out);
+out:
+	free(image);
+	close(in);
+	return ret;
+}
+
+/*
+ * What an exec'd copy runs: report the victim bytes and the marker over
+ * fd @fd, then wait to be killed, or (loop) exec the other copy again.
+ */
+static int victim_main(int argc, char **argv)
+{
+	int fd = atoi(argv[2]);
+	char bytes[8];
+
+	memcpy(bytes, (void *)victim_text, sizeof(bytes));
+	if (write(fd, bytes, sizeof(bytes)) != sizeof(bytes))
+		return 1;
+	/* --zxmem-loop FD NEXT OTHER: exec NEXT, which execs OTHER, ... */
+	if (argc > 4)
+		execl(argv[3], argv[3], "--zxmem-loop", argv[2], argv[4],
+		      argv[3], (char *)NULL);
+	for (;;)
+		pause();
+}
+
+struct uffd_window {
+	int uffd;
+	pid_t tracee;
+	int go;			/* tells the tracee to exec */
+	int exec_status;
+	const char *bytes;
+};
+
+/*
+ * The other thread of the tracer: once the call blocks on the buffer's
+ * userfaultfd page (after every check), let the tracee exec, wait for
+ * the exec to finish, then supply the page.
+ */
+static void *hold_window(void *arg)
+{
+	struct uffd_window *w = arg;
+	struct pollfd pfd = { .fd = w->uffd, .events = POLLIN };
+	struct uffdio_copy copy;
+	struct uffd_msg msg;
+	long page = sysconf(_SC_PAGESIZE);
+	char *src;
+	int status;
+
+	w->exec_status = -1;
+	if (poll(&pfd, 1, 20000) != 1 ||
+	    read(w->uffd, &msg, sizeof(msg)) != sizeof(msg) ||
+	    msg.event != UFFD_EVENT_PAGEFAULT)
+		return NULL;
+	if (write(w->go, "x", 1) != 1)
+		return NULL;
+	/* PTRACE_O_TRACEEXEC: the tracee stops once the new image exists. */
+	if (waitpid(w->tracee, &status, __WALL) == w->tracee &&
+	    status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXEC << 8)))
+		w->exec_status = 0;
+	src = aligned_alloc(page, page);
+	memset(src, 0, page);
+	memcpy(src, w->bytes, 8);
+	copy = (struct uffdio_copy){
+		.dst = msg.arg.pagefault.address & ~(page - 1),
+		.src = (uintptr_t)src,
+		.len = page,
+	};
+	ioctl(w->uffd, UFFDIO_COPY, &copy);
+	free(src);
+	return NULL;
+}
+
+/*
+ * A write into code that is in flight while the tracee execs an image
+ * the tracer may not touch: every byte goes to the mm the checks judged,
+ * none into the new image.  userfaultfd holds the call, deterministically,
+ * between its checks and its copy.
+ */
+TEST_F(zx, exec_during_a_write_leaves_the_new_image_untouched)
+{
+	char xonly[64], uffd_old[8] = "0", fdarg[16], seen[8];
+	struct uffd_window w = { .bytes = "ZXMEMPWN" };
+	int report[2], go[2], status, dev = self->dev;
+	pid_t tracer;
+
+	snprintf(xonly, sizeof(xonly), "/tmp/zxmem_xonly.%d", getpid());
+	ASSERT_EQ(0, copy_self(xonly, 0111, false));
+	read_file(UFFD_SYSCTL, uffd_old, sizeof(uffd_old));
+	if (write_file(UFFD_SYSCTL, "1")) {
+		unlink(xonly);
+		SKIP(return, "no userfaultfd on this kernel");
+	}
+	ASSERT_EQ(0, pipe(report));
+	ASSERT_EQ(0, pipe(go));
+
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0) {
+		long page = sysconf(_SC_PAGESIZE);
+		struct uffdio_api api = { .api = UFFD_API };
+		struct uffdio_register reg;
+		uint64_t actual;
+		pthread_t th;
+		char *buf, c;
+		int result;
+
+		drop_to_nobody();
+		w.tracee = fork();
+		if (w.tracee == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (read(go[0], &c, 1) != 1)
+				_exit(96);
+			snprintf(fdarg, sizeof(fdarg), "%d", report[1]);
+			execl(xonly, xonly, "--zxmem-victim", fdarg,
+			      (char *)NULL);
+			_exit(97);
+		}
+		if (ptrace(PTRACE_SEIZE, w.tracee, 0, PTRACE_O_TRACEEXEC))
+			_exit(10);
+		w.go = go[1];
+		w.uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+		if (w.uffd < 0 || ioctl(w.uffd, UFFDIO_API, &api))
+			_exit(11);
+		buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		reg = (struct uffdio_register){
+			.range = { .start = (uintptr_t)buf, .len = page },
+			.mode = UFFDIO_REGISTER_MODE_MISSING,
+		};
+		if (buf == MAP_FAILED || ioctl(w.uffd, UFFDIO_REGISTER, &reg))
+			_exit(12);
+		if (pthread_create(&th, NULL, hold_window, &w))
+			_exit(13);
+		result = zx(dev, true, zxmem_pidfd_open(w.tracee),
+			    (uintptr_t)victim_text, buf, 8, &actual);
+		pthread_join(th, NULL);
+		if (w.exec_status)
+			_exit(14);
+		/* The new image is not the tracer's to read either. */
+		if (zx(dev, false, zxmem_pidfd_open(w.tracee),
+		       (uintptr_t)victim_text, &c, 1, NULL) !=
+		    ZX_ERR_ACCESS_DENIED)
+			_exit(15);
+		ptrace(PTRACE_DETACH, w.tracee, 0, 0);
+		fprintf(stderr, "# write in flight across the exec: %d\n",
+			result);
+		/* What the new image's code holds, as its first act says. */
+		if (read(report[0], seen, sizeof(seen)) != sizeof(seen))
+			_exit(16);
+		kill(w.tracee, SIGKILL);
+		if (!memcmp(seen, "ZXMEMPWN", 8))
+			_exit(17);
+		_exit(memcmp(seen, (void *)victim_text, 8) ? 18 : 0);
+	}
+	close(go[0]);
+	close(go[1]);
+	close(report[1]);
+	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
+	write_file(UFFD_SYSCTL, uffd_old);
+	unlink(xonly);
+	ASSERT_TRUE(WIFEXITED(status));
+	/* 17: the bytes reached the image the tracer may not touch. */
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * The mm and its dumpability are one snapshot: a tracee alternating
+ * between a readable image and an unreadable one (same addresses, other
+ * marker) while its unprivileged tracer reads the marker.  A read gives
+ * the public marker or is refused; the secret one never reaches it.
+ * A bounded stress: a clean run is evidence, not proof.
+ */
+TEST_F(zx, mm_and_dumpability_come_from_one_image)
+{
+	char pub[64], sec[64], fdarg[16];
+	struct race_stats *stats;
+	int report[2], status, dev = self->dev;
+	double end;
+	pid_t tracer;
+
+	snprintf(pub, sizeof(pub), "/tmp/zxmem_pub.%d", getpid());
+	snprintf(sec, sizeof(sec), "/tmp/zxmem_sec.%d", getpid());
+	ASSERT_EQ(0, copy_self(pub, 0755, false));
+	ASSERT_EQ(0, copy_self(sec, 0111, true));
+	ASSERT_EQ(0, pipe(report));
+	stats = mmap(NULL, sizeof(*stats), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, stats);
+
+	tracer = fork();
+	ASSERT_LE(0, tracer);
+	if (tracer == 0) {
+		char buf[sizeof(marker)];
+		pid_t tracee;
+		int pidfd, status;
+
+		drop_to_nobody();
+		tracee = fork();
+		if (tracee == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			snprintf(fdarg, sizeof(fdarg), "%d", report[1]);
+			execl(pub, pub, "--zxmem-loop", fdarg, sec, pub,
+			      (char *)NULL);
+			_exit(97);
+		}
+		if (ptrace(PTRACE_SEIZE, tracee, 0, PTRACE_O_TRACEEXEC))
+			_exit(10);
+		pidfd = zxmem_pidfd_open(tracee);
+		end = now() + 8;
+		while (now() < end) {
+			/* Each exec stops the tracee: let it go on. */
+			if (waitpid(tracee, &status, __WALL | WNOHANG) ==
+			    tracee && WIFSTOPPED(status))
+				ptrace(PTRACE_CONT, tracee, 0, 0);
+			memset(buf, 0, sizeof(buf));
+			status = zx(dev, false, pidfd, (uintptr_t)marker, buf,
+				    sizeof(buf), NULL);
+			stats->calls++;
+			if (status == ZX_OK && !memcmp(buf, SECRET_MARKER, 20))
+				stats->granted++;
+			else if (status == ZX_OK)
+				stats->denied++;	/* public bytes */
+			else if (status != ZX_ERR_ACCESS_DENIED &&
+				 status != ZX_ERR_BAD_STATE &&
+				 status != ZX_ERR_NO_MEMORY)
+				stats->other++, stats->last_other = status;
+		}
+		kill(tracee, SIGKILL);
+		_exit(0);
+	}
+	close(report[1]);
+	/* Drain the images' reports so the loop never blocks on the pipe. */
+	while (waitpid(tracer, &status, WNOHANG) == 0) {
+		char bytes[64];
+
+		if (read(report[0], bytes, sizeof(bytes)) <= 0)
+			usleep(1000);
+	}
+	unlink(pub);
+	unlink(sec);
+	TH_LOG("%ld reads: %ld of the unreadable image, %ld public, %ld unexpected (last %d)",
+	       stats->calls, stats->granted, stats->denied, stats->other,
+	       stats->last_other);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, stats->granted);
+	EXPECT_EQ(0, stats->other);
+	EXPECT_LT(0, stats->denied);
+	munmap(stats, sizeof(*stats));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && (!strcmp(argv[1], "--zxmem-victim") ||
+			  !strcmp(argv[1], "--zxmem-loop")))
+		return victim_main(argc, argv);
+	return test_harness_run(argc, argv);
+}
