@@ -183,7 +183,7 @@ static enum zxmem_traced zxmem_thread_traced(struct task_struct *thread)
 		return ZXMEM_TRACED_NO;
 	/* The cred, no older than that parent. */
 	smp_rmb();
-	if (READ_ONCE(thread->ptracer_cred) == current_cred())
+	if (rcu_access_pointer(thread->ptracer_cred) == current_cred())
 		return ZXMEM_TRACED_YES;
 	return ZXMEM_TRACED_MAYBE;
 }
