@@ -99,8 +99,31 @@ MODULE_PARM_DESC(force_override,
  */
 #define ZXMEM_PIN_BATCH		32
 
+/*
+ * Links zxmem_confirm_tracer() has confirmed, kept per open file so that a
+ * debugger pays its grace period once per tracee, not once per call: who
+ * traces which thread, and the cred the link recorded.  All three are
+ * pinned, so a pointer seen later cannot be a new object at the same
+ * address.  A few suffice: a debugger's tracees are found by their first
+ * traced thread, and an entry falls out after ZXMEM_LINKS newer ones.
+ */
+#define ZXMEM_LINKS		8
+
+struct zxmem_link {
+	struct task_struct *tracer;
+	struct task_struct *thread;
+	const struct cred *cred;
+};
+
+struct zxmem_file {
+	spinlock_t lock;	/* the links */
+	unsigned int next;	/* the link to replace next */
+	struct zxmem_link links[ZXMEM_LINKS];
+};
+
 /* Everything one call holds; zxmem_release() lets go of it. */
 struct zxmem_call {
+	struct zxmem_file *file;
 	bool write;
 	bool may_force;		/* a write may go where VM_WRITE is not */
 	struct zxmem_caller caller;
@@ -169,12 +192,79 @@ static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
  *
  * ZXMEM_TRACED_MAYBE (the link, another cred: PTRACE_TRACEME records the
  * tracee's cred, and a tracer's cred may have changed since it attached)
- * is settled by zxmem_confirm_tracer().
+ * is settled by zxmem_confirm_tracer(), and is YES from then on while the
+ * link shows the cred it recorded (zxmem_link_known()).
  */
 enum zxmem_traced { ZXMEM_TRACED_NO, ZXMEM_TRACED_MAYBE, ZXMEM_TRACED_YES };
 
-static enum zxmem_traced zxmem_thread_traced(struct task_struct *thread)
+static void zxmem_link_forget(struct zxmem_link *link)
 {
+	if (link->cred)
+		put_cred(link->cred);
+	if (link->thread)
+		put_task_struct(link->thread);
+	if (link->tracer)
+		put_task_struct(link->tracer);
+}
+
+/*
+ * Has current's link to @thread, recording @cred, been confirmed?  Why a
+ * confirmed link stays true while @thread->ptracer_cred shows @cred: the
+ * cred is pinned, so only a link that recorded that very object can show
+ * it again, and such a link is current's process's.  A link records its
+ * tracer's cred (held only by the tracer's thread group: current's, for
+ * the link confirmed), or at PTRACE_TRACEME the tracee's own, which links
+ * the tracee to its real parent (a window of which shows parent == current
+ * only if that parent is current), or at fork the forker's tracer's, for a
+ * new thread, never for @thread again.  An attach by a holder of the
+ * tracee's cred would be an attach from within @thread's own process,
+ * which ptrace_attach() refuses.
+ */
+static bool zxmem_link_known(struct zxmem_file *file,
+			     struct task_struct *thread,
+			     const struct cred *cred)
+{
+	bool known = false;
+	int i;
+
+	spin_lock(&file->lock);
+	for (i = 0; i < ZXMEM_LINKS && !known; i++)
+		known = file->links[i].tracer == current &&
+			file->links[i].thread == thread &&
+			file->links[i].cred == cred;
+	spin_unlock(&file->lock);
+	return known;
+}
+
+/* Remember current's confirmed link to @thread, if it still records a cred. */
+static void zxmem_link_remember(struct zxmem_file *file,
+				struct task_struct *thread)
+{
+	struct zxmem_link link = { }, old;
+	const struct cred *cred;
+
+	rcu_read_lock();
+	cred = get_cred_rcu(rcu_dereference(thread->ptracer_cred));
+	rcu_read_unlock();
+	if (!cred)
+		return;
+	link.tracer = get_task_struct(current);
+	link.thread = get_task_struct(thread);
+	link.cred = cred;
+
+	spin_lock(&file->lock);
+	old = file->links[file->next];
+	file->links[file->next] = link;
+	file->next = (file->next + 1) % ZXMEM_LINKS;
+	spin_unlock(&file->lock);
+	zxmem_link_forget(&old);
+}
+
+static enum zxmem_traced zxmem_thread_traced(struct zxmem_file *file,
+					     struct task_struct *thread)
+{
+	const struct cred *cred;
+
 	if (!READ_ONCE(thread->ptrace))
 		return ZXMEM_TRACED_NO;
 	/* The parent, no older than that ptrace value; pairs with the lock. */
@@ -183,7 +273,8 @@ static enum zxmem_traced zxmem_thread_traced(struct task_struct *thread)
 		return ZXMEM_TRACED_NO;
 	/* The cred, no older than that parent. */
 	smp_rmb();
-	if (rcu_access_pointer(thread->ptracer_cred) == current_cred())
+	cred = rcu_access_pointer(thread->ptracer_cred);
+	if (cred == current_cred() || zxmem_link_known(file, thread, cred))
 		return ZXMEM_TRACED_YES;
 	return ZXMEM_TRACED_MAYBE;
 }
@@ -211,17 +302,20 @@ static enum zxmem_traced zxmem_thread_traced(struct task_struct *thread)
  * The mutex is taken killably, as ptrace_attach() takes it: an exec holds
  * it until the exec is done.
  */
-static bool zxmem_confirm_tracer(struct task_struct *thread)
+static bool zxmem_confirm_tracer(struct zxmem_file *file,
+				 struct task_struct *thread)
 {
 	struct mutex *guard = &thread->signal->cred_guard_mutex;
 	bool traced = false;
 
 	if (mutex_lock_killable(guard))
 		return false;
-	if (zxmem_thread_traced(thread) != ZXMEM_TRACED_NO) {
+	if (zxmem_thread_traced(file, thread) != ZXMEM_TRACED_NO) {
 		synchronize_rcu();
-		traced = zxmem_thread_traced(thread) != ZXMEM_TRACED_NO;
+		traced = zxmem_thread_traced(file, thread) != ZXMEM_TRACED_NO;
 	}
+	if (traced)
+		zxmem_link_remember(file, thread);
 	mutex_unlock(guard);
 	return traced;
 }
@@ -233,7 +327,8 @@ static bool zxmem_confirm_tracer(struct task_struct *thread)
  * (copy_process() publishes them with list_add_tail_rcu() after
  * ptrace_init_task()), so a new thread is never seen half linked.
  */
-static bool zxmem_is_tracer(struct task_struct *target)
+static bool zxmem_is_tracer(struct zxmem_file *file,
+			    struct task_struct *target)
 {
 	struct task_struct *thread, *maybe = NULL;
 	enum zxmem_traced traced = ZXMEM_TRACED_NO;
@@ -241,7 +336,7 @@ static bool zxmem_is_tracer(struct task_struct *target)
 
 	rcu_read_lock();
 	for_each_thread(target, thread) {
-		traced = zxmem_thread_traced(thread);
+		traced = zxmem_thread_traced(file, thread);
 		if (traced == ZXMEM_TRACED_YES)
 			break;
 		if (traced == ZXMEM_TRACED_MAYBE && !maybe)
@@ -252,7 +347,7 @@ static bool zxmem_is_tracer(struct task_struct *target)
 	if (traced == ZXMEM_TRACED_YES)
 		confirmed = true;
 	else
-		confirmed = maybe && zxmem_confirm_tracer(maybe);
+		confirmed = maybe && zxmem_confirm_tracer(file, maybe);
 	if (maybe)
 		put_task_struct(maybe);
 	return confirmed;
@@ -265,7 +360,8 @@ static int zxmem_check_relation(struct zxmem_call *call, struct file *dev)
 	caller->fd_writable = dev->f_mode & FMODE_WRITE;
 	/* A task never leaves its thread group, so this cannot go stale. */
 	caller->same_group = same_thread_group(call->target, current);
-	caller->tracer = !caller->same_group && zxmem_is_tracer(call->target);
+	caller->tracer = !caller->same_group &&
+			 zxmem_is_tracer(call->file, call->target);
 
 	return zxmem_decide_relation(caller, call->write);
 }
@@ -630,6 +726,7 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 			  bool write, u64 *actual)
 {
 	struct zxmem_call call = {
+		.file = dev->private_data,
 		.write = write,
 		.vaddr = io->vaddr,
 		.buffer = u64_to_user_ptr(io->buffer),
@@ -694,8 +791,32 @@ static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return 0;
 }
 
+static int zxmem_open(struct inode *inode, struct file *file)
+{
+	struct zxmem_file *zfile = kzalloc(sizeof(*zfile), GFP_KERNEL);
+
+	if (!zfile)
+		return -ENOMEM;
+	spin_lock_init(&zfile->lock);
+	file->private_data = zfile;
+	return 0;
+}
+
+static int zxmem_release_file(struct inode *inode, struct file *file)
+{
+	struct zxmem_file *zfile = file->private_data;
+	int i;
+
+	for (i = 0; i < ZXMEM_LINKS; i++)
+		zxmem_link_forget(&zfile->links[i]);
+	kfree(zfile);
+	return 0;
+}
+
 static const struct file_operations zxmem_fops = {
 	.owner = THIS_MODULE,
+	.open = zxmem_open,
+	.release = zxmem_release_file,
 	.unlocked_ioctl = zxmem_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

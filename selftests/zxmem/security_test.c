@@ -33,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -385,6 +386,8 @@ TEST_F(zx, parent_of_a_traceme_child)
 {
 	struct target *t = &self->target;
 	long page = sysconf(_SC_PAGESIZE);
+	struct rusage before, after;
+	int i;
 
 	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -404,6 +407,19 @@ TEST_F(zx, parent_of_a_traceme_child)
 	t->pidfd = zxmem_pidfd_open(t->pid);
 	ASSERT_LE(0, t->pidfd);
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'm'));
+
+	/*
+	 * The grace period is paid once per link, not per call: it sleeps,
+	 * so 400 more calls that each waited for one would each switch out.
+	 */
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &before));
+	for (i = 0; i < 200; i++)
+		ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'a' + i % 26));
+	ASSERT_EQ(0, getrusage(RUSAGE_THREAD, &after));
+	TH_LOG("400 calls, %ld voluntary context switches",
+	       after.ru_nvcsw - before.ru_nvcsw);
+	ASSERT_GT(40, after.ru_nvcsw - before.ru_nvcsw);
+
 	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->pid, 0, 0));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'n'));
 }
