@@ -30,8 +30,12 @@
  *
  * The ratios zxmem / peer of the median times per call are checked
  * against the targets (zxmem / proc_mem <= 1.0, zxmem / process_vm <= 1.2),
- * one TAP line each to $ZXMEM_RESULT.  A last section times 1, 2 and 4
- * writer threads, each on its own traced target, to show that callers on
+ * one TAP line each to $ZXMEM_RESULT.  A breakpoint section times the
+ * write a debugger makes most, one byte into the stopped tracee's code
+ * and into its .rodata, against /proc/PID/mem and the PTRACE_PEEKTEXT +
+ * PTRACE_POKETEXT pair a ptrace debugger needs for it (zxmem / peer <=
+ * 1.0, one TAP line each).  A last section times 1, 2 and 4 writer
+ * threads, each on its own traced target, to show that callers on
  * different targets do not serialise.
  *
  * The target's region and the bench's buffers are 2 MiB-aligned, so
@@ -905,7 +909,13 @@ struct verdict {
 	int met;
 };
 
-static struct verdict verdicts[NR_SIZES * NR_DIRS * NR_RATIO_TARGETS];
+/* The breakpoint section's sites, and the peers it is measured against. */
+enum { SITE_TEXT, SITE_RODATA, NR_SITES };
+enum { BP_ZXMEM, BP_PROCMEM, BP_PTRACE, NR_BP_METHODS };
+#define BP_SAMPLES	21
+
+static struct verdict verdicts[NR_SIZES * NR_DIRS * NR_RATIO_TARGETS +
+			       NR_SITES * (NR_BP_METHODS - 1)];
 
 /*
  * zxmem / peer of the medians (what the target is about), and the p10-p90
@@ -1017,6 +1027,157 @@ static void write_tap(unsigned int nr)
 		die("write %s: %s", path, strerror(errno));
 }
 
+/* ---------------------------------------------------------------- */
+/* Breakpoints: one byte into code and into .rodata                  */
+/* ---------------------------------------------------------------- */
+
+/* The sites, in the target too (it is a fork of the bench).  Never run. */
+__attribute__((noinline, used, aligned(4096))) static void bp_text(void)
+{
+	__asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop");
+}
+
+static const unsigned char bp_rodata[4096] __attribute__((aligned(4096))) = {
+	0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
+};
+
+static const char *const site_name[NR_SITES] = { "text", "rodata" };
+static const char *const bp_name[NR_BP_METHODS] = {
+	"zxmem", "proc_mem", "peek+poke",
+};
+
+static uintptr_t bp_site(unsigned int site)
+{
+	return site == SITE_TEXT ? (uintptr_t)bp_text + 3 :
+				   (uintptr_t)bp_rodata + 3;
+}
+
+/* Set (@on) or clear the breakpoint byte at @addr, one way or another. */
+static void bp_write(unsigned int m, const struct target *t, uintptr_t addr,
+		     int on)
+{
+	unsigned char byte = on ? 0xcc : 0x90;
+	uintptr_t word_addr = addr & ~(uintptr_t)(sizeof(long) - 1);
+	size_t actual = 0;
+	zx_status_t status;
+	long word;
+
+	switch (m) {
+	case BP_ZXMEM:
+		status = zx_process_write_memory(t->pidfd, addr, &byte, 1,
+						 &actual);
+		if (status != ZX_OK || actual != 1)
+			die("breakpoint at %#lx: %s", (unsigned long)addr,
+			    zx_status_get_string(status));
+		break;
+	case BP_PROCMEM:
+		if (pwrite(t->memfd, &byte, 1, addr) != 1)
+			die("breakpoint via /proc/PID/mem: %s", strerror(errno));
+		break;
+	case BP_PTRACE:
+		/* What a ptrace debugger does: read the word, patch a byte. */
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, t->pid, (void *)word_addr, NULL);
+		if (word == -1 && errno)
+			die("PTRACE_PEEKTEXT: %s", strerror(errno));
+		((unsigned char *)&word)[addr - word_addr] = byte;
+		if (ptrace(PTRACE_POKETEXT, t->pid, (void *)word_addr,
+			   (void *)word))
+			die("PTRACE_POKETEXT: %s", strerror(errno));
+		break;
+	}
+}
+
+static double bp_time(unsigned int m, const struct target *t, uintptr_t addr,
+		      unsigned int k)
+{
+	uint64_t start = now_ns();
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		bp_write(m, t, addr, i & 1);
+	return (double)(now_ns() - start) / k;
+}
+
+static double bp_ns[NR_SITES][NR_BP_METHODS][BP_SAMPLES];
+static double bp_median[NR_SITES][NR_BP_METHODS];
+
+static void measure_breakpoints(const struct target *t)
+{
+	unsigned int site, m, r, k[NR_BP_METHODS];
+	unsigned char seen;
+
+	for (site = 0; site < NR_SITES; site++) {
+		uintptr_t addr = bp_site(site);
+
+		for (m = 0; m < NR_BP_METHODS; m++) {
+			uint64_t start = now_ns();
+			unsigned int calls = 0;
+
+			/* Each method's byte must land: check it once. */
+			bp_write(m, t, addr, 1);
+			if (pread(t->memfd, &seen, 1, addr) != 1 || seen != 0xcc)
+				die("%s at %s: the byte did not land",
+				    bp_name[m], site_name[site]);
+			bp_write(m, t, addr, 0);
+			while (now_ns() - start < CALIBRATE_NS) {
+				bp_write(m, t, addr, calls & 1);
+				calls++;
+			}
+			k[m] = SAMPLE_NS / ((double)(now_ns() - start) /
+					    calls) + 1;
+			k[m] += k[m] & 1;	/* end on the original byte */
+		}
+		for (r = 0; r < BP_SAMPLES; r++)
+			for (m = 0; m < NR_BP_METHODS; m++) {
+				unsigned int mm = (m + r) % NR_BP_METHODS;
+
+				bp_ns[site][mm][r] = bp_time(mm, t, addr, k[mm]);
+			}
+		for (m = 0; m < NR_BP_METHODS; m++)
+			bp_median[site][m] = quantile(bp_ns[site][m],
+						      BP_SAMPLES, 0.5);
+	}
+}
+
+/* The breakpoint table; its verdicts go after @v's.  Returns those met. */
+static unsigned int print_breakpoints(unsigned int v)
+{
+	unsigned int site, m, r, met = 0;
+
+	printf("Breakpoints: one byte into the stopped tracee's code and\n"
+	       ".rodata (copy-on-write, as a debugger's int3), median ns per\n"
+	       "breakpoint; ratio zxmem / peer, in brackets the p10-p90 of\n"
+	       "the per-round ratios.\n");
+	for (site = 0; site < NR_SITES; site++) {
+		printf("%-7s", site_name[site]);
+		for (m = 0; m < NR_BP_METHODS; m++)
+			printf("  %s %8.0f", bp_name[m], bp_median[site][m]);
+		printf("\n");
+		for (m = 1; m < NR_BP_METHODS; m++) {
+			double per_round[BP_SAMPLES];
+			double ratio = bp_median[site][BP_ZXMEM] /
+				       bp_median[site][m];
+
+			for (r = 0; r < BP_SAMPLES; r++)
+				per_round[r] = bp_ns[site][BP_ZXMEM][r] /
+					       bp_ns[site][m][r];
+			printf("        zxmem/%-9s %.3f %s [%.2f-%.2f]\n",
+			       bp_name[m], ratio, ratio <= 1.0 ? "PASS" : "FAIL",
+			       quantile(per_round, BP_SAMPLES, 0.1),
+			       quantile(per_round, BP_SAMPLES, 0.9));
+			snprintf(verdicts[v].line, sizeof(verdicts[v].line),
+				 "zxmem/%s breakpoint %s ratio %.3f <= 1.0",
+				 bp_name[m], site_name[site], ratio);
+			verdicts[v].met = ratio <= 1.0;
+			met += verdicts[v].met;
+			v++;
+		}
+	}
+	printf("\n");
+	return met;
+}
+
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--thp=policy|on|off] [--aligned-buffers]\n"
@@ -1032,7 +1193,7 @@ int main(int argc, char **argv)
 {
 	struct target main_target;
 	unsigned int s, d, i, met, seed = 0;
-	unsigned int nr = NR_SIZES * NR_DIRS * NR_RATIO_TARGETS;
+	unsigned int nr = ARRAY_SIZE(verdicts);
 	uint64_t start = now_ns();
 	void *src, *dst;
 
@@ -1071,12 +1232,16 @@ int main(int argc, char **argv)
 			measure(s, d, &main_target, src, dst, &seed);
 		}
 	}
+	printf("bench: measuring breakpoints (%.0f s so far)\n",
+	       (now_ns() - start) / 1e9);
+	measure_breakpoints(&main_target);
 	measure_concurrency();
 
 	print_data();
 	print_header(&main_target);
 	print_table();
 	met = print_ratios();
+	met += print_breakpoints(NR_SIZES * NR_DIRS * NR_RATIO_TARGETS);
 	print_concurrency();
 	printf("bench: took %.0f s\n", (now_ns() - start) / 1e9);
 	printf("bench: %u of %u ratio targets met\n", met, nr);
