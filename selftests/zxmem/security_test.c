@@ -790,17 +790,17 @@ static void real_parent_race(struct __test_metadata *_metadata, int dev,
 	munmap(stats, sizeof(*stats));
 }
 
-TEST_F(zx, real_parent_gains_nothing_while_a_tracer_seizes_and_detaches)
+TEST_F_TIMEOUT(zx, real_parent_gains_nothing_while_a_tracer_seizes_and_detaches, 240)
 {
 	real_parent_race(_metadata, self->dev, SEIZE_DETACH, 3000);
 }
 
-TEST_F(zx, real_parent_gains_nothing_while_a_tracer_attaches_and_detaches)
+TEST_F_TIMEOUT(zx, real_parent_gains_nothing_while_a_tracer_attaches_and_detaches, 240)
 {
 	real_parent_race(_metadata, self->dev, ATTACH_DETACH, 3000);
 }
 
-TEST_F(zx, real_parent_gains_nothing_while_tracers_attach_and_exit)
+TEST_F_TIMEOUT(zx, real_parent_gains_nothing_while_tracers_attach_and_exit, 240)
 {
 	real_parent_race(_metadata, self->dev, TRACER_EXITS, 1000);
 }
@@ -920,7 +920,7 @@ static void *hold_window(void *arg)
  * none into the new image.  userfaultfd holds the call, deterministically,
  * between its checks and its copy.
  */
-TEST_F(zx, exec_during_a_write_leaves_the_new_image_untouched)
+TEST_F_TIMEOUT(zx, exec_during_a_write_leaves_the_new_image_untouched, 120)
 {
 	char xonly[64], uffd_old[8] = "0", fdarg[16], seen[8];
 	struct uffd_window w = { .bytes = "ZXMEMPWN" };
@@ -1014,7 +1014,7 @@ TEST_F(zx, exec_during_a_write_leaves_the_new_image_untouched)
  * the public marker or is refused; the secret one never reaches it.
  * A bounded stress: a clean run is evidence, not proof.
  */
-TEST_F(zx, mm_and_dumpability_come_from_one_image)
+TEST_F_TIMEOUT(zx, mm_and_dumpability_come_from_one_image, 120)
 {
 	char pub[64], sec[64], fdarg[16];
 	struct race_stats *stats;
