@@ -154,8 +154,17 @@ static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
 	 * answers a thread handle with ZX_ERR_WRONG_TYPE too.
 	 */
 	thread = pid && zxmem_pidfd_is_thread(file);
-	if (pid && !thread)
+	if (pid && !thread) {
 		call->target = get_pid_task(pid, PIDTYPE_TGID);
+		/*
+		 * A pidfs file reopened through /proc/self/fd loses the
+		 * PIDFD_THREAD flag; its pid still names a live thread that
+		 * leads no thread group.
+		 */
+		rcu_read_lock();
+		thread = !call->target && pid_task(pid, PIDTYPE_PID);
+		rcu_read_unlock();
+	}
 	fput(file);
 
 	if (!pid || thread)
@@ -179,20 +188,27 @@ static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
  * also true for the real parent of a task that another tracer is attaching
  * or detaching.  That is why ptrace_parent() alone is never trusted here.
  *
- * ZXMEM_TRACED_YES needs, besides the link, ptracer_cred == current_cred():
- * the value only a link made by a holder of current's cred object stores,
- * and only threads of current's thread group hold it (a fork allocates
- * new creds; only CLONE_THREAD shares them).  The reads are ordered as the
- * stores are undone, so a cred seen here is no older than the ptrace value
- * seen before it: a stale cred of an episode that has ended cannot be
- * combined with the ptrace of a newer one.  Every other tracer records its
- * own cred, never ours, and NULL is stored in between.  So YES means the
- * thread is traced by current, or by another thread of current's process
- * in the middle of its own attach or detach: a right that process holds.
+ * ZXMEM_TRACED_YES needs, besides the link, ptracer_cred == current_cred()
+ * and a real parent other than current.  The cred: an attach records the
+ * attaching thread's cred object, and only threads of current's thread
+ * group hold current's (a fork allocates new creds; only CLONE_THREAD
+ * shares them).  But PTRACE_TRACEME records the tracee's own cred, and a
+ * child forked under ptrace inherits its forker's link, cred included
+ * (ptrace_init_task()): a tracer R of current's process can trace current's
+ * child with current's cred recorded.  That child's real parent is
+ * current, and every false window shows parent == real_parent, so a real
+ * parent other than current rules them all out.  The reads are ordered as
+ * the stores are undone (smp_rmb() between), so a value seen is no older
+ * than the ptrace value seen first: a stale cred of an episode that has
+ * ended cannot be combined with the ptrace of a newer one, and real_parent
+ * only changes when its thread exits, which current is not doing.  So YES
+ * means the thread is traced by current, or by another thread of current's
+ * process in the middle of its own attach or detach: a right that process
+ * holds.
  *
- * ZXMEM_TRACED_MAYBE (the link, another cred: PTRACE_TRACEME records the
- * tracee's cred, and a tracer's cred may have changed since it attached)
- * is settled by zxmem_confirm_tracer(), and is YES from then on while the
+ * ZXMEM_TRACED_MAYBE (the link, but another cred, as after PTRACE_TRACEME
+ * or a change of the tracer's creds, or current is the real parent) is
+ * settled by zxmem_confirm_tracer(), and is YES from then on while the
  * link shows the cred it recorded (zxmem_link_known()).
  */
 enum zxmem_traced { ZXMEM_TRACED_NO, ZXMEM_TRACED_MAYBE, ZXMEM_TRACED_YES };
@@ -274,7 +290,12 @@ static enum zxmem_traced zxmem_thread_traced(struct zxmem_file *file,
 	/* The cred, no older than that parent. */
 	smp_rmb();
 	cred = rcu_access_pointer(thread->ptracer_cred);
-	if (cred == current_cred() || zxmem_link_known(file, thread, cred))
+	/* The real parent, no older than that cred. */
+	smp_rmb();
+	if (cred == current_cred() &&
+	    rcu_access_pointer(thread->real_parent) != current)
+		return ZXMEM_TRACED_YES;
+	if (zxmem_link_known(file, thread, cred))
 		return ZXMEM_TRACED_YES;
 	return ZXMEM_TRACED_MAYBE;
 }
@@ -299,43 +320,73 @@ static enum zxmem_traced zxmem_thread_traced(struct zxmem_file *file,
  * confirmed, only current (by detaching or exiting) or the thread's death
  * ends the link, so it holds for the rest of the call.
  *
- * The mutex is taken killably, as ptrace_attach() takes it: an exec holds
- * it until the exec is done.
+ * The mutex is not waited for while the process execs: exec holds it
+ * from prepare_bprm_creds() on, and de_thread() may wait for the caller,
+ * as the tracer, to reap a traced thread that the exec killed, so blocking
+ * on it could hang both.  The lock is tried, and while it is held the
+ * caller polls, once a jiffy, until it gets it, until de_thread() has begun
+ * (signal->group_exec_task set: ZX_ERR_BAD_STATE, the image is being
+ * replaced) or until a fatal signal.
+ *
+ * Return: ZX_OK if current traces @thread, ZX_ERR_ACCESS_DENIED if not,
+ * ZX_ERR_BAD_STATE if the process is in the middle of an exec.
  */
-static bool zxmem_confirm_tracer(struct zxmem_file *file,
-				 struct task_struct *thread)
+static int zxmem_confirm_tracer(struct zxmem_file *file,
+				struct task_struct *thread)
 {
-	struct mutex *guard = &thread->signal->cred_guard_mutex;
+	struct signal_struct *signal = thread->signal;
 	bool traced = false;
 
-	if (mutex_lock_killable(guard))
-		return false;
+	while (!mutex_trylock(&signal->cred_guard_mutex)) {
+		if (READ_ONCE(signal->group_exec_task))
+			return ZX_ERR_BAD_STATE;
+		if (fatal_signal_pending(current))
+			return ZX_ERR_ACCESS_DENIED;
+		schedule_timeout_killable(1);
+	}
 	if (zxmem_thread_traced(file, thread) != ZXMEM_TRACED_NO) {
 		synchronize_rcu();
 		traced = zxmem_thread_traced(file, thread) != ZXMEM_TRACED_NO;
 	}
 	if (traced)
 		zxmem_link_remember(file, thread);
-	mutex_unlock(guard);
-	return traced;
+	mutex_unlock(&signal->cred_guard_mutex);
+	return traced ? ZX_OK : ZX_ERR_ACCESS_DENIED;
 }
 
 /*
- * The tracer of any thread of the target's thread group holds the right
- * over the process: PTRACE_POKEDATA through that thread reaches the same
- * memory.  Threads appear on the list only once their ptrace link is made
- * (copy_process() publishes them with list_add_tail_rcu() after
- * ptrace_init_task()), so a new thread is never seen half linked.
+ * The tracer of any live thread of the target's thread group holds the
+ * right over the process: PTRACE_POKEDATA through that thread reaches the
+ * same memory.  A thread that is exiting or a zombie gives no right, as
+ * ptrace itself gives none through it; if it is the caller's tracee and
+ * no thread of the process is alive any more, the process is dead
+ * (ZX_ERR_BAD_STATE, what zxmem_take_mm() would find), not forbidden.  Threads appear on the list only
+ * once their ptrace link is made (copy_process() publishes them with
+ * list_add_tail_rcu() after ptrace_init_task()), so a new thread is never
+ * seen half linked.  Only the first thread that needs confirming is
+ * confirmed: a second candidate would need another tracer to be attaching
+ * or detaching a thread of the same process at that moment.
+ *
+ * Return: ZX_OK, ZX_ERR_ACCESS_DENIED, or ZX_ERR_BAD_STATE from
+ * zxmem_confirm_tracer().
  */
-static bool zxmem_is_tracer(struct zxmem_file *file,
-			    struct task_struct *target)
+static int zxmem_check_tracer(struct zxmem_file *file,
+			      struct task_struct *target)
 {
 	struct task_struct *thread, *maybe = NULL;
 	enum zxmem_traced traced = ZXMEM_TRACED_NO;
-	bool confirmed;
+	int status = ZX_ERR_ACCESS_DENIED;
+	bool alive = false, dead_tracee = false;
 
 	rcu_read_lock();
 	for_each_thread(target, thread) {
+		if (READ_ONCE(thread->exit_state) ||
+		    (READ_ONCE(thread->flags) & PF_EXITING)) {
+			dead_tracee |= zxmem_thread_traced(file, thread) !=
+				       ZXMEM_TRACED_NO;
+			continue;
+		}
+		alive = true;
 		traced = zxmem_thread_traced(file, thread);
 		if (traced == ZXMEM_TRACED_YES)
 			break;
@@ -345,23 +396,31 @@ static bool zxmem_is_tracer(struct zxmem_file *file,
 	rcu_read_unlock();
 
 	if (traced == ZXMEM_TRACED_YES)
-		confirmed = true;
-	else
-		confirmed = maybe && zxmem_confirm_tracer(file, maybe);
+		status = ZX_OK;
+	else if (maybe)
+		status = zxmem_confirm_tracer(file, maybe);
+	else if (dead_tracee && !alive)
+		status = ZX_ERR_BAD_STATE;
 	if (maybe)
 		put_task_struct(maybe);
-	return confirmed;
+	return status;
 }
 
 static int zxmem_check_relation(struct zxmem_call *call, struct file *dev)
 {
 	struct zxmem_caller *caller = &call->caller;
 
+	int status = ZX_ERR_ACCESS_DENIED;
+
 	caller->fd_writable = dev->f_mode & FMODE_WRITE;
 	/* A task never leaves its thread group, so this cannot go stale. */
 	caller->same_group = same_thread_group(call->target, current);
-	caller->tracer = !caller->same_group &&
-			 zxmem_is_tracer(call->file, call->target);
+	if (!caller->same_group)
+		status = zxmem_check_tracer(call->file, call->target);
+	caller->tracer = status == ZX_OK;
+	/* Mid-exec: the image the right would be judged on is going away. */
+	if (status == ZX_ERR_BAD_STATE && !(call->write && !caller->fd_writable))
+		return ZX_ERR_BAD_STATE;
 
 	return zxmem_decide_relation(caller, call->write);
 }

@@ -539,6 +539,122 @@ TEST_F(zx, zombie_leader_with_a_live_thread_is_alive)
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'l'));
 }
 
+/* A traced thread that has exited gives no right, as ptrace gives none. */
+TEST_F(zx, tracer_of_an_exited_leader_only_is_refused)
+{
+	struct target *t = &self->target;
+	long page = sysconf(_SC_PAGESIZE);
+	int i;
+
+	int go[2];
+
+	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t->rw);
+	ASSERT_EQ(0, pipe(t->report));
+	ASSERT_EQ(0, pipe(go));
+	t->pid = fork();
+	ASSERT_LE(0, t->pid);
+	if (t->pid == 0) {
+		static struct thread_arg arg;
+		pthread_t th;
+		char c;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		arg.fd = t->report[1];
+		/* Wait to be traced, then leave only the second thread. */
+		if (read(go[0], &c, 1) != 1 ||
+		    pthread_create(&th, NULL, second_thread, &arg))
+			_exit(92);
+		syscall(SYS_exit, 0);
+	}
+	t->pidfd = zxmem_pidfd_open(t->pid);
+	ASSERT_LE(0, t->pidfd);
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'e'));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	close(go[0]);
+	close(go[1]);
+	ASSERT_EQ((ssize_t)sizeof(t->tid), read(t->report[0], &t->tid,
+						sizeof(t->tid)));
+	for (i = 0; i < 2000 && task_state(t->pid) != 'Z'; i++)
+		usleep(1000);
+	ASSERT_EQ('Z', task_state(t->pid));
+	/* The traced leader is a zombie; the live thread is not traced. */
+	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'f'));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'f'));
+}
+
+/*
+ * An exec waits, in de_thread(), for its killed threads to be released,
+ * and a traced one is released only when its tracer reaps it, while the
+ * exec holds cred_guard_mutex.  A tracer that calls zxmem then must not
+ * wait for that mutex: the call answers (ZX_ERR_BAD_STATE, mid-exec) and
+ * the tracer can reap, and the exec ends.
+ */
+TEST_F_TIMEOUT(zx, tracer_call_during_an_exec_that_waits_for_it, 60)
+{
+	struct target *t = &self->target;
+	long page = sysconf(_SC_PAGESIZE);
+	char path[64], fdarg[16], c;
+	int dev, report[2], i, status;
+	uint64_t actual;
+
+	ASSERT_EQ(0, pipe(report));
+	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, t->rw);
+	ASSERT_EQ(0, pipe(t->report));
+	t->pid = fork();
+	ASSERT_LE(0, t->pid);
+	if (t->pid == 0) {
+		static struct thread_arg arg;
+		pthread_t th;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		arg.fd = t->report[1];
+		if (pthread_create(&th, NULL, second_thread, &arg))
+			_exit(92);
+		if (read(t->report[0], &c, 1) != 1)
+			_exit(93);
+		snprintf(fdarg, sizeof(fdarg), "%d", report[1]);
+		execl("/proc/self/exe", "security_test", "--zxmem-victim",
+		      fdarg, (char *)NULL);
+		_exit(94);
+	}
+	ASSERT_EQ((ssize_t)sizeof(t->tid), read(t->report[0], &t->tid,
+						sizeof(t->tid)));
+	t->pidfd = zxmem_pidfd_open(t->pid);
+	ASSERT_LE(0, t->pidfd);
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	/* A new file: no link of it is confirmed yet. */
+	dev = open_dev();
+	ASSERT_LE(0, dev);
+
+	ASSERT_EQ(1, write(t->report[1], "x", 1));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->pid, t->tid);
+	for (i = 0; i < 5000; i++) {
+		char buf[256], *p;
+
+		if (!read_file(path, buf, sizeof(buf)) &&
+		    (p = strrchr(buf, ')')) && p[2] == 'Z')
+			break;
+		usleep(1000);
+	}
+	ASSERT_GT(5000, i) TH_LOG("the killed thread never became a zombie");
+	status = zx(dev, false, t->pidfd, (uintptr_t)t->rw, &c, 1, &actual);
+	ASSERT_EQ(ZX_ERR_BAD_STATE, status);
+	/* Reap it: the exec goes on, and the new image reports. */
+	ASSERT_EQ(t->tid, waitpid(t->tid, NULL, __WALL));
+	close(report[1]);
+	ASSERT_EQ(8, read(report[0], path, 8));
+	t->tid = 0;
+	close(dev);
+	close(report[0]);
+}
+
 /* A thread pidfd names a thread: Zircon's wrong handle type. */
 TEST_F(zx, thread_pidfd_of_a_traced_thread_is_wrong_type)
 {
