@@ -360,10 +360,10 @@ static int zxmem_confirm_tracer(struct zxmem_file *file,
  * same memory.  A thread that is exiting or a zombie gives no right, as
  * ptrace itself gives none through it; if it is the caller's tracee and
  * no thread of the process is alive any more, the process is dead
- * (ZX_ERR_BAD_STATE, what zxmem_take_mm() would find), not forbidden.  Threads appear on the list only
- * once their ptrace link is made (copy_process() publishes them with
- * list_add_tail_rcu() after ptrace_init_task()), so a new thread is never
- * seen half linked.  Only the first thread that needs confirming is
+ * (ZX_ERR_BAD_STATE, what zxmem_take_mm() would find), not forbidden.
+ * Threads appear on the list only once their ptrace link is made
+ * (copy_process() publishes them with list_add_tail_rcu() after
+ * ptrace_init_task()), so a new thread is never seen half linked.  Only the first thread that needs confirming is
  * confirmed: a second candidate would need another tracer to be attaching
  * or detaching a thread of the same process at that moment.
  *
