@@ -363,9 +363,10 @@ static int zxmem_confirm_tracer(struct zxmem_file *file,
  * (ZX_ERR_BAD_STATE, what zxmem_take_mm() would find), not forbidden.
  * Threads appear on the list only once their ptrace link is made
  * (copy_process() publishes them with list_add_tail_rcu() after
- * ptrace_init_task()), so a new thread is never seen half linked.  Only the first thread that needs confirming is
- * confirmed: a second candidate would need another tracer to be attaching
- * or detaching a thread of the same process at that moment.
+ * ptrace_init_task()), so a new thread is never seen half linked.  Only
+ * the first thread that needs confirming is confirmed: a second candidate
+ * would need another tracer to be attaching or detaching a thread of the
+ * same process at that moment.
  *
  * Return: ZX_OK, ZX_ERR_ACCESS_DENIED, or ZX_ERR_BAD_STATE from
  * zxmem_confirm_tracer().
