@@ -116,7 +116,8 @@ struct zxmem_link {
 };
 
 struct zxmem_file {
-	spinlock_t lock;	/* the links */
+	spinlock_t lock;	/* writers of the links */
+	seqcount_spinlock_t seq;	/* lets readers go without the lock */
 	unsigned int next;	/* the link to replace next */
 	struct zxmem_link links[ZXMEM_LINKS];
 };
@@ -128,7 +129,6 @@ struct zxmem_call {
 	bool may_force;		/* a write may go where VM_WRITE is not */
 	struct zxmem_caller caller;
 	struct task_struct *target;	/* the thread group's leader */
-	struct task_struct *mm_owner;	/* the live thread call->mm came from */
 	struct mm_struct *mm;
 	unsigned long vaddr;
 	void __user *buffer;
@@ -240,15 +240,19 @@ static bool zxmem_link_known(struct zxmem_file *file,
 			     struct task_struct *thread,
 			     const struct cred *cred)
 {
-	bool known = false;
+	unsigned int seq;
+	bool known;
 	int i;
 
-	spin_lock(&file->lock);
-	for (i = 0; i < ZXMEM_LINKS && !known; i++)
-		known = file->links[i].tracer == current &&
-			file->links[i].thread == thread &&
-			file->links[i].cred == cred;
-	spin_unlock(&file->lock);
+	/* Pointers compared, never followed: a torn read only retries. */
+	do {
+		seq = read_seqcount_begin(&file->seq);
+		known = false;
+		for (i = 0; i < ZXMEM_LINKS && !known; i++)
+			known = file->links[i].tracer == current &&
+				file->links[i].thread == thread &&
+				file->links[i].cred == cred;
+	} while (read_seqcount_retry(&file->seq, seq));
 	return known;
 }
 
@@ -269,9 +273,11 @@ static void zxmem_link_remember(struct zxmem_file *file,
 	link.cred = cred;
 
 	spin_lock(&file->lock);
+	write_seqcount_begin(&file->seq);
 	old = file->links[file->next];
 	file->links[file->next] = link;
 	file->next = (file->next + 1) % ZXMEM_LINKS;
+	write_seqcount_end(&file->seq);
 	spin_unlock(&file->lock);
 	zxmem_link_forget(&old);
 }
@@ -451,21 +457,17 @@ static int zxmem_take_mm(struct zxmem_call *call)
 		if (READ_ONCE(thread->flags) & PF_EXITING)
 			continue;
 		call->mm = get_task_mm(thread);
-		if (call->mm) {
-			call->mm_owner = get_task_struct(thread);
-			break;
-		}
-	}
-	rcu_read_unlock();
-
-	if (call->mm) {
+		if (!call->mm)
+			continue;
 		/* The caller's own memory needs nothing more. */
 		if (!caller->same_group)
-			zxmem_read_dumpability(call->mm_owner, call->mm,
+			zxmem_read_dumpability(thread, call->mm,
 					       &caller->dumpable,
 					       &caller->capable);
 		status = ZX_OK;
+		break;
 	}
+	rcu_read_unlock();
 	up_read(&call->target->signal->exec_update_lock);
 	return status;
 }
@@ -537,6 +539,9 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			continue;
 		}
 		reach = vma->vm_end;
+		/* This mapping covers the rest: no vDSO can lie beyond. */
+		if (reach >= end)
+			break;
 	}
 	call->len = min(reach, end) - start;
 unlock:
@@ -637,7 +642,7 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 
 	*exec = 0;
 	for (vma = find_vma(call->mm, addr);
-	     vma && vma->vm_start <= reach && reach < end;
+	     vma && vma->vm_start <= reach;
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		if (call->write && zxmem_vma_is_vdso(vma))
 			break;
@@ -648,6 +653,8 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 			*exec |= zxmem_page_bits(first, max(vma->vm_start, addr),
 						 min(vma->vm_end, end));
 		reach = vma->vm_end;
+		if (reach >= end)
+			break;
 	}
 	return min(reach, end) - addr;
 }
@@ -772,8 +779,6 @@ static void zxmem_release(struct zxmem_call *call)
 {
 	if (call->mm)
 		mmput(call->mm);
-	if (call->mm_owner)
-		put_task_struct(call->mm_owner);
 	if (call->target)
 		put_task_struct(call->target);
 }
@@ -858,6 +863,7 @@ static int zxmem_open(struct inode *inode, struct file *file)
 	if (!zfile)
 		return -ENOMEM;
 	spin_lock_init(&zfile->lock);
+	seqcount_spinlock_init(&zfile->seq, &zfile->lock);
 	file->private_data = zfile;
 	return 0;
 }
