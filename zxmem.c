@@ -134,6 +134,10 @@ struct zxmem_call {
 	void __user *buffer;
 	size_t len;		/* bytes the checks allow, <= buffer_size */
 	long pin_error;		/* the first batch's GUP error, if any */
+	bool buffer_ready;	/* one batch's request, its buffer faulted in */
+	long prepinned;		/* pages[] the checks' walk pinned, unused */
+	unsigned long prepinned_exec;	/* which of them are executable */
+	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
 	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
 	struct zxmem_retries retries;	/* of faults on the caller's buffer */
 };
@@ -494,6 +498,41 @@ static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
 	return zxmem_is_vdso_name(name);
 }
 
+/* Pin the one batch of a request, mmap lock held (zxmem_check_region()). */
+static void zxmem_prepin(struct zxmem_call *call, unsigned long exec)
+{
+	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
+	size_t offset = offset_in_page(call->vaddr);
+	unsigned long nr = zxmem_pages_spanned(offset, call->len);
+	long pinned;
+
+	pinned = zxmem_pin_user_pages_remote(call->mm, call->vaddr - offset, nr,
+					     gup_flags, call->pages, NULL);
+	if (pinned > 0) {
+		call->prepinned = pinned;
+		call->prepinned_exec = exec;
+	}
+}
+
+/*
+ * Small requests, one batch: is the caller's buffer usable as it stands
+ * (accessible; for a write, readable now)?  Then zxmem_check_region() may
+ * pin at once and zxmem_check_buffer() has nothing left to find.  The
+ * answer changes nothing, in the target or in the status: a buffer that
+ * is not ready takes the general path, which judges it after the region,
+ * as the table orders it.
+ */
+static void zxmem_ready_buffer(struct zxmem_call *call, u64 size)
+{
+	if (zxmem_pages_spanned(offset_in_page(call->vaddr), size) >
+	    ZXMEM_PIN_BATCH)
+		return;
+	if (!access_ok(call->buffer, size))
+		return;
+	call->buffer_ready = !call->write ||
+			     !fault_in_readable(call->buffer, size);
+}
+
 /*
  * One walk over the VMAs the request touches, under the mmap lock:
  * refuse a write that touches the vDSO, find the mapping of the first byte
@@ -505,7 +544,7 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 {
 	unsigned long start = call->vaddr;
 	unsigned long end = zxmem_range_end(start, size);
-	unsigned long reach = start;
+	unsigned long reach = start, exec = 0;
 	struct vm_area_struct *vma;
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
@@ -538,12 +577,23 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			stopped = true;
 			continue;
 		}
+		if (call->buffer_ready && (vma->vm_flags & VM_EXEC))
+			exec |= zxmem_page_bits(start & PAGE_MASK,
+						max(vma->vm_start, start),
+						min(vma->vm_end, end));
 		reach = vma->vm_end;
 		/* This mapping covers the rest: no vDSO can lie beyond. */
 		if (reach >= end)
 			break;
 	}
 	call->len = min(reach, end) - start;
+	/*
+	 * A request of one batch whose buffer is ready pins its pages now,
+	 * under this walk's lock hold: the walk is the batch's, and the call
+	 * takes the mmap lock once.
+	 */
+	if (status == ZX_OK && call->buffer_ready)
+		zxmem_prepin(call, exec);
 unlock:
 	mmap_read_unlock(call->mm);
 	return status;
@@ -712,7 +762,7 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 {
 	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
-	struct page *pages[ZXMEM_PIN_BATCH];
+	struct page **pages = call->pages;
 	size_t done = 0;
 
 	BUILD_BUG_ON(ZXMEM_PIN_BATCH > BITS_PER_LONG);
@@ -726,15 +776,22 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 		long pinned;
 		int status;
 
-		if (mmap_read_lock_killable(call->mm))
-			break;
-		want = zxmem_batch_reach(call, addr, want, &exec);
-		/* No @locked: the lock stays held, the VMAs stay those. */
-		pinned = want ? zxmem_pin_user_pages_remote(call->mm,
-					addr - offset,
-					zxmem_pages_spanned(offset, want),
-					gup_flags, pages, NULL) : 0;
-		mmap_read_unlock(call->mm);
+		if (call->prepinned) {
+			/* The checks' walk pinned this (only) batch. */
+			pinned = call->prepinned;
+			exec = call->prepinned_exec;
+			call->prepinned = 0;
+		} else {
+			if (mmap_read_lock_killable(call->mm))
+				break;
+			want = zxmem_batch_reach(call, addr, want, &exec);
+			/* No @locked: the lock stays held, the VMAs stay. */
+			pinned = want ? zxmem_pin_user_pages_remote(call->mm,
+						addr - offset,
+						zxmem_pages_spanned(offset, want),
+						gup_flags, pages, NULL) : 0;
+			mmap_read_unlock(call->mm);
+		}
 		if (pinned <= 0) {
 			if (!done)
 				call->pin_error = pinned;
@@ -777,6 +834,8 @@ static int zxmem_copy(struct zxmem_call *call, u64 *actual)
 
 static void zxmem_release(struct zxmem_call *call)
 {
+	if (call->prepinned > 0)
+		unpin_user_pages(call->pages, call->prepinned);
 	if (call->mm)
 		mmput(call->mm);
 	if (call->target)
@@ -814,8 +873,10 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 	if (status == ZX_OK && write)
 		zxmem_decide_force(&call);
 	if (status == ZX_OK)
-		status = zxmem_check_region(&call, io->buffer_size);
+		zxmem_ready_buffer(&call, io->buffer_size);
 	if (status == ZX_OK)
+		status = zxmem_check_region(&call, io->buffer_size);
+	if (status == ZX_OK && !call.prepinned)
 		status = zxmem_check_buffer(&call, io->buffer_size);
 	if (status == ZX_OK)
 		status = zxmem_copy(&call, actual);
