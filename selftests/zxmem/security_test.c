@@ -289,7 +289,6 @@ struct common {
 	int dev;
 	int old_param;
 	char old_force[16];
-	struct target target;
 };
 
 static void common_setup(struct __test_metadata *_metadata, struct common *z)
@@ -308,7 +307,6 @@ static void common_setup(struct __test_metadata *_metadata, struct common *z)
 
 static void common_teardown(struct common *z)
 {
-	target_stop(&z->target);
 	zxmem_param_set(z->old_param);
 	write_file(FORCE_PATH, z->old_force);
 	close(z->dev);
