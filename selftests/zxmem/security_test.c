@@ -596,10 +596,11 @@ TEST_F_TIMEOUT(zx, tracer_call_during_an_exec_that_waits_for_it, 60)
 	struct target *t = &self->target;
 	long page = sysconf(_SC_PAGESIZE);
 	char path[64], fdarg[16], c;
-	int dev, report[2], i, status;
+	int dev, report[2], go[2], i, status;
 	uint64_t actual;
 
 	ASSERT_EQ(0, pipe(report));
+	ASSERT_EQ(0, pipe(go));	/* not t->report: its second thread writes there */
 	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, t->rw);
@@ -614,7 +615,7 @@ TEST_F_TIMEOUT(zx, tracer_call_during_an_exec_that_waits_for_it, 60)
 		arg.fd = t->report[1];
 		if (pthread_create(&th, NULL, second_thread, &arg))
 			_exit(92);
-		if (read(t->report[0], &c, 1) != 1)
+		if (read(go[0], &c, 1) != 1)
 			_exit(93);
 		snprintf(fdarg, sizeof(fdarg), "%d", report[1]);
 		execl("/proc/self/exe", "security_test", "--zxmem-victim",
@@ -631,7 +632,9 @@ TEST_F_TIMEOUT(zx, tracer_call_during_an_exec_that_waits_for_it, 60)
 	dev = open_dev();
 	ASSERT_LE(0, dev);
 
-	ASSERT_EQ(1, write(t->report[1], "x", 1));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	close(go[0]);
+	close(go[1]);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->pid, t->tid);
 	for (i = 0; i < 5000; i++) {
 		char buf[256], *p;
