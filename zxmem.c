@@ -43,7 +43,6 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
-#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -463,7 +462,11 @@ static int zxmem_take_mm(struct zxmem_call *call)
 		call->mm = get_task_mm(thread);
 		if (!call->mm)
 			continue;
-		/* The caller's own memory needs nothing more. */
+		/*
+		 * The caller's own memory needs nothing more.  Read under RCU,
+		 * while @thread is sure to exist; the capability check does not
+		 * sleep (the kernel's ptracer_capable() makes it under RCU too).
+		 */
 		if (!caller->same_group)
 			zxmem_read_dumpability(thread, call->mm,
 					       &caller->dumpable,
