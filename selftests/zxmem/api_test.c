@@ -3,15 +3,63 @@
  * Build from the repository root, KSFT = tools/testing/selftests of a kernel:
  * gcc -static -O2 -Wall -Wextra -Werror -I$KSFT -Iuapi -o api_test selftests/zxmem/api_test.c
  *
- * Tests <zircon/syscalls.h> on its own: status values and names, and how
- * the calls behave when /dev/zxmem is absent.  No module is needed.
+ * Tests <zircon/syscalls.h> on its own: status values and names, how the
+ * calls behave when /dev/zxmem is absent, and how they turn what the
+ * kernel answers (status, actual, an errno) into their return values.
+ * No module is needed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <linux/zxmem.h>
+
+/*
+ * The API is tested on its own, against a kernel this file plays: the
+ * header's ioctl() calls reach fake_ioctl(), which records the request
+ * and answers what the test set up.  What the real module answers is the
+ * other programs' business, through the raw ioctl.
+ */
+struct fake_kernel {
+	int fd;			/* the descriptor the call used */
+	unsigned long cmd;	/* the command */
+	struct zxmem_io seen;	/* the request as it arrived */
+	int calls;
+	int error;		/* 0: write back status and actual */
+	__s32 status;
+	__u64 actual;
+};
+
+static struct fake_kernel fake;
+
+static int fake_ioctl(int fd, unsigned long cmd, ...)
+{
+	struct zxmem_io *io;
+	va_list ap;
+
+	va_start(ap, cmd);
+	io = va_arg(ap, struct zxmem_io *);
+	va_end(ap);
+	fake.fd = fd;
+	fake.cmd = cmd;
+	fake.seen = *io;
+	fake.calls++;
+	/* Like the kernel, the call may clobber errno on success too. */
+	errno = fake.error ? fake.error : EAGAIN;
+	if (fake.error)
+		return -1;
+	io->status = fake.status;
+	io->actual = fake.actual;
+	return 0;
+}
+
+#define ioctl fake_ioctl
 #include <zircon/syscalls.h>
+#undef ioctl
 
 /*
  * The wrappers TEST() generates, and the harness's timeout handler, leave
@@ -191,6 +239,164 @@ TEST(missing_device_returns_not_supported)
 
 		EXPECT_EQ(0, zxmem_device_fd_plus_one);
 	}
+}
+
+/*
+ * Point the API's process-wide descriptor at /dev/null, as if /dev/zxmem
+ * had been opened: the calls then reach fake_ioctl().  Each test runs in
+ * a process of its own, so nothing leaks into the next.
+ */
+static int fake_device(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		zxmem_device_fd_plus_one = fd + 1;
+	return fd;
+}
+
+TEST(api_passes_the_request_to_the_kernel_unchanged)
+{
+	static const char src[] = "breakpoint";
+	char dst[sizeof(src)];
+	int fd = fake_device();
+
+	ASSERT_LE(0, fd);
+	fake.status = ZX_OK;
+	fake.actual = sizeof(src);
+
+	ASSERT_EQ(ZX_OK, zx_process_write_memory(0x1234, 0x7f0000001000ULL,
+						 src, sizeof(src), NULL));
+	EXPECT_EQ(1, fake.calls);
+	EXPECT_EQ(fd, fake.fd);
+	EXPECT_EQ(ZXMEM_IOC_WRITE_MEMORY, fake.cmd);
+	EXPECT_EQ(0x1234u, fake.seen.handle);
+	EXPECT_EQ(0x7f0000001000ULL, fake.seen.vaddr);
+	EXPECT_EQ((uintptr_t)src, fake.seen.buffer);
+	EXPECT_EQ(sizeof(src), fake.seen.buffer_size);
+	EXPECT_EQ(0u, fake.seen.flags);
+	EXPECT_EQ(0u, fake.seen.reserved);
+
+	ASSERT_EQ(ZX_OK, zx_process_read_memory(0x4321, 0x1000, dst,
+						sizeof(dst), NULL));
+	EXPECT_EQ(2, fake.calls);
+	EXPECT_EQ(fd, fake.fd);
+	EXPECT_EQ(ZXMEM_IOC_READ_MEMORY, fake.cmd);
+	EXPECT_EQ(0x4321u, fake.seen.handle);
+	EXPECT_EQ(0x1000u, fake.seen.vaddr);
+	EXPECT_EQ((uintptr_t)dst, fake.seen.buffer);
+	EXPECT_EQ(sizeof(dst), fake.seen.buffer_size);
+	EXPECT_EQ(0u, fake.seen.flags);
+	EXPECT_EQ(0u, fake.seen.reserved);
+	close(fd);
+}
+
+/* What the kernel answers, and what the API must return for it. */
+FIXTURE(answer) {
+	int fd;
+};
+
+FIXTURE_VARIANT(answer) {
+	int error;		/* ioctl(2) fails with this errno, or 0 */
+	zx_status_t status;	/* else the status the kernel writes back */
+	zx_status_t want;	/* what zx_process_*_memory() returns */
+};
+
+/* The kernel's status passes through untouched, whatever it is. */
+FIXTURE_VARIANT_ADD(answer, ok) {
+	.status = ZX_OK, .want = ZX_OK,
+};
+FIXTURE_VARIANT_ADD(answer, not_supported) {
+	.status = ZX_ERR_NOT_SUPPORTED, .want = ZX_ERR_NOT_SUPPORTED,
+};
+FIXTURE_VARIANT_ADD(answer, invalid_args) {
+	.status = ZX_ERR_INVALID_ARGS, .want = ZX_ERR_INVALID_ARGS,
+};
+FIXTURE_VARIANT_ADD(answer, bad_handle) {
+	.status = ZX_ERR_BAD_HANDLE, .want = ZX_ERR_BAD_HANDLE,
+};
+FIXTURE_VARIANT_ADD(answer, wrong_type) {
+	.status = ZX_ERR_WRONG_TYPE, .want = ZX_ERR_WRONG_TYPE,
+};
+FIXTURE_VARIANT_ADD(answer, access_denied) {
+	.status = ZX_ERR_ACCESS_DENIED, .want = ZX_ERR_ACCESS_DENIED,
+};
+FIXTURE_VARIANT_ADD(answer, bad_state) {
+	.status = ZX_ERR_BAD_STATE, .want = ZX_ERR_BAD_STATE,
+};
+FIXTURE_VARIANT_ADD(answer, no_memory) {
+	.status = ZX_ERR_NO_MEMORY, .want = ZX_ERR_NO_MEMORY,
+};
+FIXTURE_VARIANT_ADD(answer, unknown_status) {
+	.status = -12345, .want = -12345,
+};
+/* An errno: not a zxmem device, or one of another ABI. */
+FIXTURE_VARIANT_ADD(answer, enotty_is_not_supported) {
+	.error = ENOTTY, .want = ZX_ERR_NOT_SUPPORTED,
+};
+FIXTURE_VARIANT_ADD(answer, einval_is_not_supported) {
+	.error = EINVAL, .want = ZX_ERR_NOT_SUPPORTED,
+};
+/* The API's own struct is on its stack: EFAULT means a bad address. */
+FIXTURE_VARIANT_ADD(answer, efault_is_invalid_args) {
+	.error = EFAULT, .want = ZX_ERR_INVALID_ARGS,
+};
+FIXTURE_VARIANT_ADD(answer, ebadf_is_internal) {
+	.error = EBADF, .want = ZX_ERR_INTERNAL,
+};
+FIXTURE_VARIANT_ADD(answer, eperm_is_internal) {
+	.error = EPERM, .want = ZX_ERR_INTERNAL,
+};
+FIXTURE_VARIANT_ADD(answer, eio_is_internal) {
+	.error = EIO, .want = ZX_ERR_INTERNAL,
+};
+
+FIXTURE_SETUP(answer)
+{
+	self->fd = fake_device();
+	ASSERT_LE(0, self->fd);
+	fake.error = variant->error;
+	fake.status = variant->status;
+	fake.actual = 4096;
+}
+
+FIXTURE_TEARDOWN(answer)
+{
+	close(self->fd);
+}
+
+/* Status as mapped, actual only on ZX_OK, errno as it was, both calls. */
+TEST_F(answer, reaches_the_caller_as_documented)
+{
+	char buf[16] = "";
+	size_t actual;
+	int call;
+
+	for (call = 0; call < 2; call++) {
+		zx_status_t got;
+
+		actual = ACTUAL_SENTINEL;
+		errno = ERRNO_SENTINEL;
+		got = call ? zx_process_read_memory(7, 0x1000, buf,
+						    sizeof(buf), &actual) :
+			     zx_process_write_memory(7, 0x1000, buf,
+						     sizeof(buf), &actual);
+		EXPECT_EQ(variant->want, got) {
+			TH_LOG("%s", call ? "read" : "write");
+		}
+		EXPECT_EQ(got == ZX_OK ? 4096 : ACTUAL_SENTINEL, actual);
+		EXPECT_EQ(ERRNO_SENTINEL, errno);
+
+		/* A NULL actual is never written through. */
+		errno = ERRNO_SENTINEL;
+		got = call ? zx_process_read_memory(7, 0x1000, buf,
+						    sizeof(buf), NULL) :
+			     zx_process_write_memory(7, 0x1000, buf,
+						     sizeof(buf), NULL);
+		EXPECT_EQ(variant->want, got);
+		EXPECT_EQ(ERRNO_SENTINEL, errno);
+	}
+	EXPECT_EQ(4, fake.calls);
 }
 
 TEST_HARNESS_MAIN
