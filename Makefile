@@ -44,7 +44,7 @@ VM_OUT = $(CURDIR)/build/vm
 KSFT_KERNEL = 7.2
 KSFT_SRC ?= $(ZXMEM_CACHE)/kernels/src/linux-source-$(KSFT_KERNEL)-$(shell \
 	    awk '$$1 == "$(KSFT_KERNEL)" { print $$4 }' scripts/kernels.conf)
-KSFT_TREE = $(CURDIR)/build/kselftest/tree
+KSFT_TREE = $(CURDIR)/build/kselftest/$(notdir $(KSFT_SRC))
 KSFT_DIR = $(KSFT_TREE)/tools/testing/selftests
 KSFT_OUT = $(KSFT_DIR)/zxmem
 KSFT_INSTALL = $(CURDIR)/build/kselftest/install
