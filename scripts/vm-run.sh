@@ -5,16 +5,24 @@
 # the run:
 #
 #   scripts/vm-run.sh --kernel VMLINUZ --initrd INITRD --out DIR
-#                     [--timeout SECONDS] [--append "CMDLINE"] [--quiet]
+#                     [--timeout SECONDS] [--append "CMDLINE"]
+#                     [--expect FILE --name KERNEL] [--quiet]
 #
 # The guest's console (ttyS0) goes to DIR/console.log, and to the terminal
 # unless --quiet; its second serial port (ttyS1) goes to DIR/result.tap.
-# The run fails when result.tap does not end with "ZXMEM-EXIT 0" (the VM did
-# not finish, or run.sh failed without reporting a failed test), when the
-# TAP plans ("1..N") add up to another number of results than reported,
-# when the console shows a kernel splat, or when a TAP result is "not ok".
-# Counts go to DIR/counts as "passed=N failed=M skipped=K"; problems of the
-# run as a whole add 1 to failed. Exit status 0 iff failed is 0.
+# Every test counts, KTAP subtests ("# "-prefixed) included; a result
+# that holds a subtest counts only through it.  The run fails when
+# result.tap does not end with "ZXMEM-EXIT 0" (the VM did not finish, or
+# run.sh failed without reporting a failed test), when it holds no test
+# result, when a TAP plan ("1..N") does not match its results, when the
+# console shows a kernel splat, or when a test is "not ok".  With --expect
+# (selftests/zxmem/expected.txt) for kernel KERNEL it also fails on a skip
+# not declared there, on a declared skip that did not happen, and on a
+# program below its declared minimum of passes.  DIR/judged.txt lists
+# every test with its program.  Counts go to DIR/counts as "passed=N
+# failed=M skipped=K"; each problem of the TAP adds 1 to failed, those of
+# the VM (did not finish, splat) 1 together. Exit
+# status 0 iff failed is 0.
 #
 # TCG is the default; ZXMEM_KVM=1 uses KVM instead.
 set -euo pipefail
@@ -44,7 +52,7 @@ while (($#)); do
 		shift 2
 		;;
 	--quiet) quiet=1 && shift ;;
-	-h | --help) sed -n '4,19s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '4,28s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) usage ;;
 	esac
 done
@@ -296,7 +304,7 @@ judge_tap() { # RESULT [EXPECT NAME]
 judged=$out/judged.txt
 judge_tap "$result" ${expect:+"$expect" "$name"} >"$judged"
 read -r _ passed tap_failed skipped tap_problems < <(grep '^counts' "$judged")
-grep '^program' "$judged" | sort | while IFS=$'\t' read -r _ p np nf ns min; do
+{ grep '^program' "$judged" || true; } | sort | while IFS=$'\t' read -r _ p np nf ns min; do
 	printf 'vm-run.sh: %-16s %3d passed, %d failed, %d skipped (minimum %s)\n' \
 		"$p" "$np" "$nf" "$ns" "$min"
 done
@@ -306,7 +314,8 @@ if ((tap_failed)); then
 fi
 # Sorted, and at most 40 of them: a missing device makes ~90.
 nprob=$(grep -c '^problem' "$judged" || true)
-grep '^problem' "$judged" | cut -f2- | sort | head -n 40 | sed 's/^/vm-run.sh: FAIL: /'
+{ grep '^problem' "$judged" || true; } | cut -f2- | sort | sed -n '1,40p' |
+	sed 's/^/vm-run.sh: FAIL: /'
 ((nprob <= 40)) || echo "vm-run.sh: FAIL: ... and $((nprob - 40)) more (all in $judged)"
 
 # (a) run.sh must have finished, with status 0.
