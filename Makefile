@@ -34,18 +34,34 @@ VM_KDIR = /usr/src/linux-headers-$(VM_KVER)
 VM_KERNEL = /boot/vmlinuz-$(VM_KVER)
 VM_OUT = $(CURDIR)/build/vm
 
-SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
-TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
-TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test \
-	    selftests/zxmem/compat_test selftests/zxmem/security_test
-DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
+# The kselftests are built by selftests/zxmem/Makefile (include ../lib.mk),
+# the way a kernel tree builds them: in build/kselftest/, a copy of the
+# kselftest framework of the 7.2 source tree (scripts/kernel.sh unpacks
+# it for the 7.2 kernel) with selftests/zxmem/ copied in as zxmem/.  A
+# symlink would not do: lib.mk is found through the real path.  KSFT_SRC
+# can name another kernel tree.  "make ... install" of that tree is what
+# the VM runs, with run_kselftest.sh -c zxmem.
+KSFT_KERNEL = 7.2
+KSFT_SRC ?= $(ZXMEM_CACHE)/kernels/src/linux-source-$(KSFT_KERNEL)-$(shell \
+	    awk '$$1 == "$(KSFT_KERNEL)" { print $$4 }' scripts/kernels.conf)
+KSFT_TREE = $(CURDIR)/build/kselftest/$(notdir $(KSFT_SRC))
+KSFT_DIR = $(KSFT_TREE)/tools/testing/selftests
+KSFT_OUT = $(KSFT_DIR)/zxmem
+KSFT_INSTALL = $(CURDIR)/build/kselftest/install
+KSFT_FILES = Makefile lib.mk kselftest.h kselftest_harness.h run_kselftest.sh
+KSFT_MAKE = $(MAKE) --no-print-directory -C $(KSFT_DIR) TARGETS=zxmem \
+	    ZXMEM_SRC=$(CURDIR)
+ZXMEM_EXPECT = $(CURDIR)/selftests/zxmem/expected.txt
+
+# Not tests: built here, without the kselftest framework.
+TOOL_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+	      -I$(CURDIR)/uapi
 DEBUG_KERNEL = 7.2-debug
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug debug-all bench vm-bench \
-	check-all vm-check vm-demo vm-module
+	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug
 
 all: modules
 
@@ -60,8 +76,7 @@ kunit-module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
-	rm -rf build $(TEST_BINS) $(DEBUG_BINS) selftests/zxmem/demo \
-		selftests/zxmem/bench
+	rm -rf build selftests/zxmem/demo selftests/zxmem/bench
 
 deps:
 	@scripts/deps.sh
@@ -105,31 +120,55 @@ vm-module:
 	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
 	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
 
-selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS) \
-		   selftests/zxmem/zxmem_selftest.h
-	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+# The framework files and our directory, copied with their times, so
+# that only what changed is rebuilt.
+ksft-tree:
+	@test -f $(KSFT_SRC)/Makefile || scripts/kernel.sh $(KSFT_KERNEL) >/dev/null
+	@test -f $(KSFT_SRC)/tools/testing/selftests/lib.mk || \
+		{ echo "KSFT_SRC=$(KSFT_SRC): no kselftest framework there"; exit 1; }
+	@mkdir -p $(KSFT_TREE)/scripts $(KSFT_OUT)
+	@cp -p $(KSFT_SRC)/scripts/subarch.include $(KSFT_TREE)/scripts/
+	@cp -p $(addprefix $(KSFT_SRC)/tools/testing/selftests/,$(KSFT_FILES)) \
+		$(KSFT_DIR)/
+	@cp -pr $(KSFT_SRC)/tools/testing/selftests/kselftest $(KSFT_DIR)/
+	@cp -p $(filter-out %/run.sh %/check-debug.sh %/bench.sh %/demo.sh \
+		%/bench.c %/demo.c,$(wildcard selftests/zxmem/*.[ch] \
+		selftests/zxmem/*.sh)) selftests/zxmem/Makefile \
+		selftests/zxmem/config selftests/zxmem/settings $(KSFT_OUT)/
 
-# A 32-bit caller, through compat_ptr_ioctl() (gcc-multilib).
-selftests/zxmem/compat_test: selftests/zxmem/compat_test.c $(UAPI_HEADERS) \
-			     selftests/zxmem/zxmem_selftest.h
-	$(CC) -m32 -D_FILE_OFFSET_BITS=64 $(TEST_CFLAGS) -o $@ $<
+# What LKFT runs: the installed kselftest tree.
+ksft-install: ksft-tree
+	@rm -rf $(KSFT_INSTALL)
+	@$(KSFT_MAKE) KSFT_INSTALL_PATH=$(KSFT_INSTALL) install >/dev/null
 
-# One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror.
-vm-check: $(TEST_BINS)
+ksft-debug: ksft-tree
+	@$(MAKE) --no-print-directory -C $(KSFT_OUT) OUTPUT=$(KSFT_OUT) \
+		ZXMEM_SRC=$(CURDIR) debug
+
+# One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror and
+# puts it beside zxmem.sh in the installed tree.
+vm-check: ksft-install
 	@rc=0; for k in $(KVER); do \
-		scripts/vm-suite.sh $$k $(VM_OUT)/$$k $(TEST_BINS) \
+		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) \
+			--kselftest $(KSFT_INSTALL) $$k $(VM_OUT)/$$k \
 			selftests/zxmem/run.sh || rc=1; \
 	done; exit $$rc
 
 # The debug kernel is slow under TCG: KASAN and lockdep on every access.
-debug-all: $(TEST_BINS) $(DEBUG_BINS)
+# check-debug.sh runs the programs itself, from /root.
+debug-all: ksft-install ksft-debug
 	@rm -rf $(VM_OUT)/debug-guest && mkdir -p $(VM_OUT)/debug-guest
 	@cp selftests/zxmem/check-debug.sh $(VM_OUT)/debug-guest/run.sh
 	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
-		scripts/vm-suite.sh $(DEBUG_KERNEL) \
-		$(VM_OUT)/$(DEBUG_KERNEL) $(TEST_BINS) $(DEBUG_BINS) \
+		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) $(DEBUG_KERNEL) \
+		$(VM_OUT)/$(DEBUG_KERNEL) \
+		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
+			$(KSFT_OUT)/zxmem_debug.list) \
 		$(VM_OUT)/debug-guest/run.sh
 	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts
+
+selftests/zxmem/bench selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< -lpthread
 
 # Missed ratio targets are "not ok" lines, not a failed command: the
 # numbers are the product, so the plot is drawn either way.

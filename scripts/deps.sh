@@ -14,7 +14,7 @@ set -euo pipefail
 
 PACKAGES=(
 	gcc gcc-multilib make libc6-dev bc bison flex libelf-dev
-	cpio gzip xz-utils kmod
+	cpio gzip xz-utils kmod rsync
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm

@@ -3,7 +3,9 @@
 #
 # Add up the counts files of the stages of "make check" and print the
 # closing line "N passed, M failed, K skipped".  A stage whose counts file
-# is missing did not finish: it counts as one failure.
+# is missing did not finish, and a stage that passed nothing ran nothing:
+# each counts as one failure.  (Which skips a VM stage may have is
+# vm-run.sh's business: an undeclared one is already a failure there.)
 set -euo pipefail
 
 total_passed=0
@@ -17,7 +19,12 @@ for counts in "$@"; do
 	else
 		echo "summary: $counts missing: that stage did not finish"
 	fi
-	echo "summary: $(basename "$(dirname "$counts")")/$(basename "$counts"): $passed passed, $failed failed, $skipped skipped"
+	stage="$(basename "$(dirname "$counts")")/$(basename "$counts")"
+	if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+		echo "summary: $stage passed no test"
+		failed=1
+	fi
+	echo "summary: $stage: $passed passed, $failed failed, $skipped skipped"
 	total_passed=$((total_passed + passed))
 	total_failed=$((total_failed + failed))
 	total_skipped=$((total_skipped + skipped))

@@ -5,16 +5,24 @@
 # the run:
 #
 #   scripts/vm-run.sh --kernel VMLINUZ --initrd INITRD --out DIR
-#                     [--timeout SECONDS] [--append "CMDLINE"] [--quiet]
+#                     [--timeout SECONDS] [--append "CMDLINE"]
+#                     [--expect FILE --name KERNEL] [--quiet]
 #
 # The guest's console (ttyS0) goes to DIR/console.log, and to the terminal
 # unless --quiet; its second serial port (ttyS1) goes to DIR/result.tap.
-# The run fails when result.tap does not end with "ZXMEM-EXIT 0" (the VM did
-# not finish, or run.sh failed without reporting a failed test), when the
-# TAP plans ("1..N") add up to another number of results than reported,
-# when the console shows a kernel splat, or when a TAP result is "not ok".
-# Counts go to DIR/counts as "passed=N failed=M skipped=K"; problems of the
-# run as a whole add 1 to failed. Exit status 0 iff failed is 0.
+# Every test counts, KTAP subtests ("# "-prefixed) included; a result
+# that holds a subtest counts only through it.  The run fails when
+# result.tap does not end with "ZXMEM-EXIT 0" (the VM did not finish, or
+# run.sh failed without reporting a failed test), when it holds no test
+# result, when a TAP plan ("1..N") does not match its results, when the
+# console shows a kernel splat, or when a test is "not ok".  With --expect
+# (selftests/zxmem/expected.txt) for kernel KERNEL it also fails on a skip
+# not declared there, on a declared skip that did not happen, and on a
+# program below its declared minimum of passes.  DIR/judged.txt lists
+# every test with its program.  Counts go to DIR/counts as "passed=N
+# failed=M skipped=K"; each problem of the TAP adds 1 to failed, those of
+# the VM (did not finish, splat) 1 together. Exit
+# status 0 iff failed is 0.
 #
 # TCG is the default; ZXMEM_KVM=1 uses KVM instead.
 set -euo pipefail
@@ -24,15 +32,17 @@ die() {
 	exit 2
 }
 usage() {
-	die "usage: $0 --kernel VMLINUZ --initrd INITRD --out DIR [--timeout SECONDS] [--append CMDLINE] [--quiet]"
+	die "usage: $0 --kernel VMLINUZ --initrd INITRD --out DIR [--timeout SECONDS] [--append CMDLINE] [--expect FILE --name KERNEL] [--quiet]"
 }
 
-kernel='' initrd='' out='' timeout=600 append='' quiet=0
+kernel='' initrd='' out='' timeout=600 append='' quiet=0 expect='' name=''
 while (($#)); do
 	case $1 in
-	--kernel | --initrd | --out | --timeout | --append)
+	--kernel | --initrd | --out | --timeout | --append | --expect | --name)
 		(($# >= 2)) || usage
 		case $1 in
+		--expect) expect=$2 ;;
+		--name) name=$2 ;;
 		--kernel) kernel=$2 ;;
 		--initrd) initrd=$2 ;;
 		--out) out=$2 ;;
@@ -42,7 +52,7 @@ while (($#)); do
 		shift 2
 		;;
 	--quiet) quiet=1 && shift ;;
-	-h | --help) sed -n '4,19s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '4,28s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) usage ;;
 	esac
 done
@@ -50,6 +60,7 @@ done
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout needs a positive number of seconds"
 [[ -r $kernel ]] || die "$kernel: cannot read the kernel"
 [[ -r $initrd ]] || die "$initrd: cannot read the initramfs"
+[[ -z $expect || (-r $expect && -n $name) ]] || die "--expect needs a readable file and --name"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (run scripts/deps.sh)"
 
 mkdir -p "$out"
@@ -110,18 +121,202 @@ problem() {
 	vm_failed=1
 }
 
-# TAP results: only top-level "ok N ..." / "not ok N ..." lines count; a
-# "# SKIP" directive makes either a skip.
-tap_lines() { grep -aE "^$1 [0-9]+( |\$)" "$result" || true; }
-is_skip='#[[:space:]]*skip'
-passed=$(tap_lines ok | grep -aEvic "$is_skip" || true)
-skipped=$(tap_lines '(not )?ok' | grep -aEic "$is_skip" || true)
-tap_failed=$(tap_lines 'not ok' | grep -aEvic "$is_skip" || true)
-results=$((passed + skipped + tap_failed))
+# TAP results, KTAP nesting included: a line's depth is the number of
+# "# " prefixes in front of "TAP version", "1..N" or "[not ]ok N". A block
+# of results at one depth that ends in a result one level up is that
+# result's subtest: the result names the program of the block's tests
+# (the runner's "selftests: zxmem: zxmem.sh" names zxmem.sh), and only
+# tests without a subtest (leaves) are counted. A top-level block of
+# check-debug.sh takes its program from the "# check-debug: ./PROGRAM"
+# line before it; a block with no name is "-". Every block's plan must
+# match its results. With --expect, every skip must be declared there,
+# every declared skip must happen, and every program that ran must reach
+# its declared minimum of passes.
+judge_tap() { # RESULT [EXPECT NAME]
+	awk -v expect="${2-}" -v kname="${3-}" '
+	function glob_match(pats, s,   n, i, a, re) {
+		n = split(pats, a, ",")
+		for (i = 1; i <= n; i++) {
+			re = a[i]
+			gsub(/[.+^$(){}|\\[\]]/, "\\\\&", re)
+			gsub(/\*/, ".*", re)
+			gsub(/\?/, ".", re)
+			if (s ~ ("^" re "$"))
+				return 1
+		}
+		return 0
+	}
+	function problem(msg) { print "problem\t" msg; nproblems++ }
+	function open_block(d, label) {
+		close_deeper(d - 1)
+		nres[d] = 0; plan[d] = -1; planskip[d] = 0; nleaf[d] = 0
+		bfail[d] = 0; blabel[d] = label; isopen[d] = 1
+		if (d > maxd) maxd = d
+	}
+	# Close the blocks deeper than d that no result claims.
+	function close_deeper(d,   k) {
+		for (k = maxd; k > d; k--)
+			if (isopen[k])
+				close_block(k, blabel[k] == "" ? "-" : blabel[k])
+	}
+	function close_block(d, prog,   i, p) {
+		isopen[d] = 0
+		if (plan[d] < 0)
+			problem("results without a plan (depth " d ", " prog ")")
+		else if (plan[d] != nres[d])
+			problem("TAP plan of " prog " announced " plan[d] \
+				" test(s) but " nres[d] " result(s) were reported")
+		for (i = 1; i <= nleaf[d]; i++) {
+			leaf(prog, lname[d, i], lstat[d, i], lwhy[d, i])
+		}
+		nleaf[d] = 0
+	}
+	function leaf(prog, name, stat, why) {
+		print "leaf\t" prog "\t" stat "\t" name (why == "" ? "" : "\t" why)
+		nleaves++
+		if (stat == "pass") { passed++; ppass[prog]++ }
+		else if (stat == "fail") { failed++; pfail[prog]++ }
+		else { skipped++; pskip[prog]++; skips[prog SUBSEP name] = why }
+		seen[prog] = 1
+		bare[name] = 1
+	}
+	BEGIN {
+		maxd = -1
+		if (expect != "") {
+			while ((getline line < expect) > 0) {
+				if (line ~ /^[[:space:]]*(#|$)/)
+					continue
+				n = split(line, f, /[[:space:]]+/)
+				if (f[1] == "skip" && n >= 5) {
+					if (!glob_match(f[3], kname))
+						continue
+					why = line
+					sub(/^[[:space:]]*skip[[:space:]]+[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+/, "", why)
+					nexp++
+					eprog[nexp] = f[2]; ename[nexp] = f[4]; ewhy[nexp] = why
+				} else if (f[1] == "min" && n == 4 && f[4] ~ /^[0-9]+$/) {
+					if (glob_match(f[3], kname))
+						minp[f[2]] = f[4]
+				} else {
+					problem(expect ": cannot read the line: " line)
+				}
+			}
+			close(expect)
+		}
+	}
+	{
+		line = $0; d = 0
+		while (substr(line, 1, 2) == "# ") {
+			line = substr(line, 3); d++
+		}
+		if (line ~ /^check-debug: \.\/[A-Za-z0-9_]+/) {
+			pending = line
+			sub(/^check-debug: \.\//, "", pending)
+			sub(/[^A-Za-z0-9_].*$/, "", pending)
+			next
+		}
+		if (line ~ /^K?TAP version [0-9]+/) {
+			open_block(d, pending); pending = ""
+			next
+		}
+		if (line ~ /^1\.\.[0-9]+/) {
+			if (!isopen[d] || plan[d] >= 0) {
+				open_block(d, pending); pending = ""
+			}
+			n = line; sub(/^1\.\./, "", n); sub(/[^0-9].*$/, "", n)
+			plan[d] = n + 0
+			planskip[d] = (line ~ /#[[:space:]]*[Ss][Kk][Ii][Pp]/)
+			next
+		}
+		if (line !~ /^(not )?ok [0-9]+([[:space:]]|$)/)
+			next
+		if (!isopen[d])
+			open_block(d, "")
+		close_deeper(d + 1)
+		ok = (line ~ /^ok/)
+		name = line; sub(/^(not )?ok [0-9]+[[:space:]]*/, "", name)
+		why = ""; dir = ""
+		if (match(name, /[[:space:]]*#/)) {
+			dir = substr(name, RSTART + RLENGTH)
+			name = substr(name, 1, RSTART - 1)
+			sub(/^[[:space:]]+/, "", dir)
+		}
+		sub(/^selftests: [^:]*: /, "", name)
+		stat = ok ? "pass" : "fail"
+		if (toupper(dir) ~ /^(SKIP|XFAIL)/) {
+			stat = "skip"; why = dir
+			sub(/^[A-Za-z]+[[:space:]]*/, "", why)
+		} else if (toupper(dir) ~ /^XPASS/)
+			stat = "fail"
+		nres[d]++
+		if (isopen[d + 1]) {
+			# A parent: its subtest is the block at d + 1.
+			empty = (nres[d + 1] == 0)
+			before = failed
+			close_block(d + 1, name)
+			if (!empty) {
+				if (stat == "fail" && failed == before)
+					problem(name " is not ok, with no failed test of its own" \
+						(dir == "" ? "" : " (" dir ")"))
+				next
+			}
+			# A subtest without results (1..0): the parent is the test.
+		}
+		nleaf[d]++
+		lname[d, nleaf[d]] = name; lstat[d, nleaf[d]] = stat
+		lwhy[d, nleaf[d]] = why
+	}
+	END {
+		close_deeper(-1)
+		if (nleaves == 0)
+			problem("no TAP test results at all")
+		if (expect != "") {
+			for (i = 1; i <= nexp; i++) {
+				k = eprog[i] SUBSEP ename[i]
+				if (!(k in skips))
+					problem("expected skip did not happen: " eprog[i] " " ename[i] " (" ewhy[i] ")")
+				else if (skips[k] != ewhy[i])
+					problem("skipped for another reason: " eprog[i] " " ename[i] ": " skips[k] " (declared: " ewhy[i] ")")
+				declared[k] = 1
+			}
+			for (k in skips)
+				if (!(k in declared)) {
+					split(k, kk, SUBSEP)
+					problem("undeclared skip: " kk[1] " " kk[2] " (" skips[k] ")")
+				}
+			for (p in minp)
+				if (ppass[p] + 0 < minp[p] + 0)
+					problem(p ": " ppass[p] + 0 " passed, fewer than the " minp[p] " declared")
+			# A program of its own that printed no TAP is a bare result.
+			for (p in bare)
+				if (p in minp)
+					problem(p " printed no TAP results of its own")
+			for (p in seen)
+				if (!(p in minp))
+					problem(p ": no minimum of passes declared for kernel " kname)
+		}
+		for (p in seen)
+			printf "program\t%s\t%d\t%d\t%d\t%s\n", p, ppass[p], pfail[p], pskip[p], (p in minp) ? minp[p] : "-"
+		printf "counts\t%d\t%d\t%d\t%d\n", passed, failed, skipped, nproblems
+	}' "$1"
+}
+
+judged=$out/judged.txt
+judge_tap "$result" ${expect:+"$expect" "$name"} >"$judged"
+read -r _ passed tap_failed skipped tap_problems < <(grep '^counts' "$judged")
+{ grep '^program' "$judged" || true; } | sort | while IFS=$'\t' read -r _ p np nf ns min; do
+	printf 'vm-run.sh: %-16s %3d passed, %d failed, %d skipped (minimum %s)\n' \
+		"$p" "$np" "$nf" "$ns" "$min"
+done
 if ((tap_failed)); then
 	echo "vm-run.sh: FAIL: $tap_failed test(s) not ok:"
-	tap_lines 'not ok' | grep -aEvi "$is_skip" | sed 's/^/    /'
+	awk -F'\t' '$1 == "leaf" && $3 == "fail" { print "    " $2 ": " $4 }' "$judged"
 fi
+# Sorted, and at most 40 of them: a missing device makes ~90.
+nprob=$(grep -c '^problem' "$judged" || true)
+{ grep '^problem' "$judged" || true; } | cut -f2- | sort | sed -n '1,40p' |
+	sed 's/^/vm-run.sh: FAIL: /'
+((nprob <= 40)) || echo "vm-run.sh: FAIL: ... and $((nprob - 40)) more (all in $judged)"
 
 # (a) run.sh must have finished, with status 0.
 last=$(grep -a . "$result" | tail -n 1 || true)
@@ -130,17 +325,8 @@ if [[ ! $last =~ ^ZXMEM-EXIT\ ([0-9]+)$ ]]; then
 	((qemu_rc == 124 || qemu_rc == 137)) && why=": no result after ${timeout}s"
 	((qemu_rc != 0 && qemu_rc != 124 && qemu_rc != 137)) && why=": qemu exited with status $qemu_rc"
 	problem "VM did not finish (timeout, panic or crash)$why"
-else
-	if ((BASH_REMATCH[1] != 0 && tap_failed == 0)); then
-		problem "run.sh exited with status ${BASH_REMATCH[1]} (and reported no failed test)"
-	fi
-	# A TAP stream that announced more (or fewer) tests than it reported
-	# was cut short, e.g. by a crashing test binary.
-	planned=$(sed -nE 's/^1\.\.([0-9]+)([[:space:]].*)?$/\1/p' "$result" |
-		awk '{ n += $1 } END { print n + 0 }')
-	if grep -aqE '^1\.\.[0-9]+' "$result" && ((planned != results)); then
-		problem "TAP plan announced $planned test(s) but $results result(s) were reported"
-	fi
+elif ((BASH_REMATCH[1] != 0 && tap_failed == 0)); then
+	problem "run.sh exited with status ${BASH_REMATCH[1]} (and reported no failed test)"
 fi
 
 # (b) no kernel splat on the console.
@@ -160,10 +346,7 @@ if hit=$(grep -anE -m 1 "$splat" "$console"); then
 		sed 's/^/    /'
 fi
 
-if ((results == 0)); then
-	echo "vm-run.sh: note: result.tap holds no TAP result lines"
-fi
-failed=$((tap_failed + vm_failed))
+failed=$((tap_failed + tap_problems + vm_failed))
 echo "passed=$passed failed=$failed skipped=$skipped" >"$out/counts"
 echo "vm-run.sh: $passed passed, $failed failed, $skipped skipped (VM ran ${elapsed}s, $accel)"
 ((failed == 0))

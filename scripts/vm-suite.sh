@@ -2,16 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The whole VM suite on one kernel of scripts/kernels.conf:
-#   scripts/vm-suite.sh NAME OUTDIR GUEST_FILE...
+#   scripts/vm-suite.sh [--expect FILE] [--kselftest DIR] NAME OUTDIR GUEST_FILE...
 # builds zxmem.ko for that kernel with W=1 -Werror (in OUTDIR, from a copy
 # of the sources), boots the kernel with the module and GUEST_FILEs (the
-# test binaries and run.sh) and leaves OUTDIR/counts.  A module that does
-# not build counts as one failure.
+# test binaries or run.sh) in /root and leaves OUTDIR/counts.  --kselftest
+# DIR: an installed kselftest tree ("make install" of the kselftests),
+# copied to /root/kselftest with zxmem.ko put beside zxmem/zxmem.sh.
+# --expect FILE: the expected skips and minimum passes (vm-run.sh),
+# judged for kernel NAME.  A module that does not build counts as one
+# failure.
 set -euo pipefail
 
-name=${1:?usage: vm-suite.sh NAME OUTDIR GUEST_FILE...}
-out=${2:?usage: vm-suite.sh NAME OUTDIR GUEST_FILE...}
+usage="usage: vm-suite.sh [--expect FILE] [--kselftest DIR] NAME OUTDIR GUEST_FILE..."
+expect=() ksft=
+while (($#)); do
+	case $1 in
+	--expect) expect=(--expect "${2:?$usage}" --name) && shift 2 ;;
+	--kselftest) ksft=${2:?$usage} && shift 2 ;;
+	*) break ;;
+	esac
+done
+name=${1:?$usage}
+out=${2:?$usage}
 shift 2
+((${#expect[@]} == 0)) || expect+=("$name")
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
@@ -24,13 +38,23 @@ fail() {
 
 kernel=$("$here/kernel.sh" "$name") || fail "kernel not available"
 eval "$kernel"
+# shellcheck disable=SC2153 # KERNEL and KDIR come from the eval
 echo "# kernel $name: $KERNEL"
 
 cp -r "$repo/Kbuild" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$out/module"
 make -s -C "$KDIR" M="$out/module" W=1 KCFLAGS=-Werror modules ||
 	fail "zxmem.ko does not build warning-free"
 
-"$here/mkinitramfs.sh" "$out/initrd.cpio.gz" "$out/module/zxmem.ko" "$@"
+guest=("$out/module/zxmem.ko" "$@")
+if [[ -n $ksft ]]; then
+	[[ -x $ksft/run_kselftest.sh && -d $ksft/zxmem ]] ||
+		fail "$ksft: not an installed kselftest tree with zxmem"
+	rm -rf "$out/kselftest"
+	cp -R "$ksft" "$out/kselftest"
+	cp "$out/module/zxmem.ko" "$out/kselftest/zxmem/"
+	guest=("$out/kselftest" "$@")
+fi
+"$here/mkinitramfs.sh" "$out/initrd.cpio.gz" "${guest[@]}"
 "$here/vm-run.sh" --kernel "$KERNEL" --initrd "$out/initrd.cpio.gz" \
 	--out "$out" --timeout "${ZXMEM_VM_TIMEOUT:-1200}" ${ZXMEM_VM_QUIET:+--quiet} \
-	${ZXMEM_VM_APPEND:+--append "$ZXMEM_VM_APPEND"}
+	${ZXMEM_VM_APPEND:+--append "$ZXMEM_VM_APPEND"} "${expect[@]}"

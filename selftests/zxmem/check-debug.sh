@@ -25,7 +25,7 @@ failed=0
 
 # Run one test binary; its TAP and "#" diagnostics are kept.
 run_tests() {
-	echo "# check-debug: $* ($(date +%T))"
+	echo "# check-debug: $* ($(date +%T))" | tee -a "$RESULT"
 	"$@" 2>&1 | tee -a "$RESULT" || failed=1
 }
 
