@@ -105,9 +105,10 @@ vm-module:
 	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
 	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
 
-selftests/zxmem/%: selftests/zxmem/%.c $(UAPI_HEADERS) \
-		   selftests/zxmem/zxmem_selftest.h
-	$(CC) $(TEST_CFLAGS) -o $@ $< -lpthread
+selftests/zxmem/%: selftests/zxmem/%.c selftests/zxmem/common.c \
+		   $(UAPI_HEADERS) selftests/zxmem/zxmem_selftest.h \
+		   selftests/zxmem/common.h
+	$(CC) $(TEST_CFLAGS) -o $@ $< selftests/zxmem/common.c -lpthread
 
 # A 32-bit caller, through compat_ptr_ioctl() (gcc-multilib).
 selftests/zxmem/compat_test: selftests/zxmem/compat_test.c $(UAPI_HEADERS) \
