@@ -37,7 +37,8 @@ VM_OUT = $(CURDIR)/build/vm
 SELFTESTS_INC = $(ZXMEM_CACHE)/linux-source-6.1/tools/testing/selftests
 TEST_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi -I$(SELFTESTS_INC)
-TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test \
+AREA_TESTS = gate arguments handle right state region buffer abi
+TEST_BINS = $(AREA_TESTS:%=selftests/zxmem/%_test) selftests/zxmem/api_test \
 	    selftests/zxmem/compat_test selftests/zxmem/security_test
 DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
 DEBUG_KERNEL = 7.2-debug
