@@ -398,7 +398,8 @@ static int64_t child_exec(int sk, const struct child_request *req)
 	envp[0] = resume;
 	envp[1] = NULL;
 	if (req->arg == EXEC_WHILE_WRITING_SELF) {
-		w.dev = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+		w.dev = req->dev ? req->dev :
+			open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 		if (w.dev < 0)
 			return -errno;
 		w.pidfd = zxmem_pidfd_open(getpid());

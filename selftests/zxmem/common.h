@@ -150,10 +150,14 @@ struct child_request {
 	uint64_t len;
 	uint64_t offset;	/* file offset of a mapping */
 	uint64_t arg;		/* pattern seed, milliseconds, or exec mode */
+	int32_t dev;		/* CHILD_EXEC: an inherited /dev/zxmem fd, or 0 */
 	char path[64];		/* file to map or exec; "" for anonymous memory */
 };
 
-/* CHILD_EXEC's .arg: keep writing our own landing page until the exec. */
+/*
+ * CHILD_EXEC's .arg: keep writing our own landing page until the exec,
+ * through .dev (a child that is not root cannot open /dev/zxmem itself).
+ */
 #define EXEC_WHILE_WRITING_SELF	1
 
 /* A page the exec'd image offers, to show that writes reach the new mm. */

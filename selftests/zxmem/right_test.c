@@ -485,8 +485,10 @@ static void setuid_helper(int report_fd, enum setuid_case which,
 	}
 
 	snprintf(exec.path, sizeof(exec.path), "%s", setuid_path);
-	if (which == SETUID_DURING_SELF_WRITES)
+	if (which == SETUID_DURING_SELF_WRITES) {
 		exec.arg = EXEC_WHILE_WRITING_SELF;
+		exec.dev = dev;	/* the child inherited it */
+	}
 	answer = target_ask(&own, &exec);
 	errno = answer < 0 ? -answer : 0;
 	/* Non-PIE: the new image's landing page is where the old one was. */
