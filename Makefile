@@ -108,7 +108,7 @@ vm-module:
 
 selftests/zxmem/%: selftests/zxmem/%.c selftests/zxmem/common.c \
 		   $(UAPI_HEADERS) selftests/zxmem/zxmem_selftest.h \
-		   selftests/zxmem/common.h
+		   selftests/zxmem/common.h selftests/zxmem/area.h
 	$(CC) $(TEST_CFLAGS) -o $@ $< selftests/zxmem/common.c -lpthread
 
 # A 32-bit caller, through compat_ptr_ioctl() (gcc-multilib).

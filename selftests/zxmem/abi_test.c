@@ -18,30 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
+#include "area.h"
 
 TEST_F(child, unknown_ioctl_command_is_enotty)
 {
@@ -59,9 +36,7 @@ TEST_F(child, unknown_ioctl_command_is_enotty)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 
@@ -103,9 +78,7 @@ TEST_F(child, unwritable_struct_is_efault)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	io = map_buffer(_metadata, page);
 	*io = raw_request(self->target.pidfd, addr, buf, page);
@@ -174,9 +147,7 @@ TEST_F(child, success_writes_back_only_status_and_actual)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 	request = raw_request(self->target.pidfd, addr, buf, page);
@@ -195,8 +166,7 @@ TEST_F(child, error_writes_back_only_status)
 	int64_t addr;
 
 	/* Every field valid, but the child is not traced. */
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	request = raw_request(self->target.pidfd, addr, buf, page);
 
@@ -276,10 +246,9 @@ TEST_F(status, writes_back_status_always_and_actual_only_on_zx_ok)
 	uint8_t *buf;
 	int status;
 
-	if (expected != ZX_ERR_ACCESS_DENIED)
-		ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	/* Every step passes but the one that answers expected. */
+	addr = target_region(_metadata, &self->target,
+			     expected != ZX_ERR_ACCESS_DENIED, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 	request = raw_request(self->target.pidfd, addr, buf, page);

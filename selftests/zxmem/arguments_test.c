@@ -15,60 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-FIXTURE(call) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(call)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(call)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-/* The direction of a write/read twin. */
-FIXTURE_VARIANT(call) {
-	bool write;
-};
-
-FIXTURE_VARIANT_ADD(call, write) {
-	.write = true,
-};
-
-FIXTURE_VARIANT_ADD(call, read) {
-	.write = false,
-};
+#define ZXMEM_TWINS
+#include "area.h"
 
 static const bool directions[] = { true, false };
 
@@ -78,9 +26,7 @@ TEST_F(child, null_buffer_is_invalid_args)
 	unsigned int i;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	for (i = 0; i < ARRAY_SIZE(directions); i++)
 		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
@@ -96,9 +42,7 @@ TEST_F(child, zero_size_is_invalid_args)
 	unsigned int i;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	for (i = 0; i < ARRAY_SIZE(directions); i++)
 		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
@@ -115,9 +59,7 @@ TEST_F(child, size_above_64_mib_is_invalid_args)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	/* The size is refused before the buffer is looked at. */
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
@@ -140,9 +82,7 @@ TEST_F(child, size_wider_than_32_bits_is_invalid_args)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 
@@ -167,9 +107,7 @@ static void assert_each_bit_refused(struct __test_metadata *_metadata,
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(t));
-	addr = target_map_anon(t, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, t, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 
@@ -222,9 +160,8 @@ TEST_F_TIMEOUT(call, of_64_mib_copies_every_byte, 180)
 	struct transfer done;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, ZXMEM_MAX_TRANSFER, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true,
+			     ZXMEM_MAX_TRANSFER, SEED_OLD);
 
 	done = twin_call(_metadata, self->dev, variant->write,
 			 self->target.pidfd, addr, ZXMEM_MAX_TRANSFER);

@@ -12,60 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-FIXTURE(call) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(call)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(call)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-/* The direction of a write/read twin. */
-FIXTURE_VARIANT(call) {
-	bool write;
-};
-
-FIXTURE_VARIANT_ADD(call, write) {
-	.write = true,
-};
-
-FIXTURE_VARIANT_ADD(call, read) {
-	.write = false,
-};
+#define ZXMEM_TWINS
+#include "area.h"
 
 TEST_F(call, unmapped_buffer_is_invalid_args)
 {
@@ -73,9 +21,7 @@ TEST_F(call, unmapped_buffer_is_invalid_args)
 	struct transfer done;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	done = raw_call(self->dev, variant->write, self->target.pidfd, addr,
 			unmapped_buffer(_metadata), page);
@@ -89,9 +35,7 @@ TEST_F(child, kernel_address_buffer_is_invalid_args)
 	size_t page = page_size();
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
 		       raw_call(self->dev, true, self->target.pidfd, addr,
@@ -109,9 +53,7 @@ TEST_F(child, multi_chunk_write_with_unmapped_last_page_writes_nothing)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, len, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, len, SEED_OLD);
 	buf = map_buffer(_metadata, len);
 	fill_pattern(buf, len, SEED_NEW);
 	ASSERT_EQ(0, munmap(buf + len - page, page));
@@ -128,9 +70,7 @@ TEST_F(child, read_into_readonly_buffer_is_invalid_args)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_NEW);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_NEW);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_OLD);
 	ASSERT_EQ(0, mprotect(buf, page, PROT_READ));

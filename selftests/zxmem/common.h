@@ -38,7 +38,7 @@
 #define BIOS_AREA		0xf0000
 #define FORCE_PATH		"/sys/module/zxmem/parameters/force_override"
 
-/* What a request's out fields hold before a call: an error must leave actual. */
+/* A request's out fields before a call: an error must leave actual. */
 #define ACTUAL_UNTOUCHED	((__u64)0x5a5a5a5a5a5a5a5aULL)
 #define STATUS_UNTOUCHED	((__s32)0x5a5a5a5a)
 
@@ -308,6 +308,50 @@ static inline struct transfer twin_call(struct __test_metadata *_metadata,
 {
 	return pattern_call(_metadata, dev, write, pidfd, vaddr, len,
 			    write ? SEED_NEW : SEED_OLD);
+}
+
+/*
+ * A twin's call (@write: of SEED_NEW; else a read) at @vaddr that the
+ * kernel refuses with @expected, leaving actual as it was.
+ */
+static inline void assert_call_refused(struct __test_metadata *_metadata,
+				       int dev, bool write, int pidfd,
+				       uint64_t vaddr, size_t len,
+				       zx_status_t expected)
+{
+	struct transfer done = twin_call(_metadata, dev, write, pidfd, vaddr,
+					 len);
+
+	ASSERT_EQ(expected, done.status) {
+		TH_LOG("a %s: got %s, want %s", write ? "write" : "read",
+		       zx_status_get_string(done.status),
+		       zx_status_get_string(expected));
+	}
+	ASSERT_EQ(ACTUAL_UNTOUCHED, done.actual);
+}
+
+/* The same for a write and then a read. */
+static inline void assert_both_refused(struct __test_metadata *_metadata,
+				       int dev, int pidfd, uint64_t vaddr,
+				       size_t len, zx_status_t expected)
+{
+	assert_call_refused(_metadata, dev, true, pidfd, vaddr, len, expected);
+	assert_call_refused(_metadata, dev, false, pidfd, vaddr, len,
+			    expected);
+}
+
+/* @len bytes of the pattern for @seed in @t, traced first if @trace. */
+static inline int64_t target_region(struct __test_metadata *_metadata,
+				    struct target *t, bool trace, size_t len,
+				    uint8_t seed)
+{
+	int64_t addr;
+
+	if (trace)
+		ASSERT_EQ(0, target_trace(t));
+	addr = target_map_anon(t, len, seed);
+	ASSERT_LT(0, addr);
+	return addr;
 }
 
 static inline void fixture_start(struct __test_metadata *_metadata,

@@ -14,46 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
+#include "area.h"
 
 TEST_F(child, write_with_parameter_off_is_not_supported)
 {
 	size_t page = page_size();
-	struct transfer w;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	set_debugging_syscalls(_metadata, 0);
 
-	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			  SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_NOT_SUPPORTED, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	assert_call_refused(_metadata, self->dev, true, self->target.pidfd,
+			    addr, page, ZX_ERR_NOT_SUPPORTED);
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
 }
 
@@ -65,8 +37,7 @@ TEST_F(child, write_with_parameter_off_is_not_supported_before_any_check)
 	int handles[3];
 	unsigned int i;
 
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 	handles[0] = closed_fd();
 	handles[1] = -1;
 	handles[2] = self->target.pidfd;	/* untraced: no right either */
@@ -286,9 +257,7 @@ TEST_F(child, read_with_parameter_off_succeeds)
 	struct transfer r;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	set_debugging_syscalls(_metadata, 0);
 
 	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
@@ -304,15 +273,11 @@ TEST_F(child, write_succeeds_once_parameter_is_back_on)
 	struct transfer w;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	set_debugging_syscalls(_metadata, 0);
-	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			  SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_NOT_SUPPORTED, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	assert_call_refused(_metadata, self->dev, true, self->target.pidfd,
+			    addr, page, ZX_ERR_NOT_SUPPORTED);
 	set_debugging_syscalls(_metadata, 1);
 	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
 			  SEED_NEW);

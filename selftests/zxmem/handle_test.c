@@ -19,34 +19,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
+#include "area.h"
 
 #ifndef PID_FS_MAGIC
 #define PID_FS_MAGIC		0x50494446
 #endif
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
 
 /* Try write and read through @handle; both must answer @expected. */
 static void assert_handle_refused(struct __test_metadata *_metadata, int dev,
@@ -54,19 +31,10 @@ static void assert_handle_refused(struct __test_metadata *_metadata, int dev,
 				  zx_status_t expected)
 {
 	size_t page = page_size();
-	struct transfer w, r;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(t));
-	addr = target_map_anon(t, page, SEED_OLD);
-	ASSERT_LT(0, addr);
-
-	w = write_pattern(_metadata, dev, handle, addr, page, SEED_NEW);
-	ASSERT_STATUS(expected, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
-	r = read_pattern(_metadata, dev, handle, addr, page, SEED_OLD);
-	ASSERT_STATUS(expected, r.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+	addr = target_region(_metadata, t, true, page, SEED_OLD);
+	assert_both_refused(_metadata, dev, handle, addr, page, expected);
 	ASSERT_EQ(0, target_mismatches(t, addr, page, SEED_OLD));
 }
 
@@ -258,8 +226,7 @@ TEST_F(child, thread_pidfd_of_a_tracee_is_wrong_type)
 		ASSERT_EQ(EINVAL, errno);
 		SKIP(return, "no PIDFD_THREAD on this kernel");
 	}
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 
 	/* Traced or not, the handle is of the wrong type. */
 	w = write_pattern(_metadata, self->dev, thread_pidfd, addr, page,

@@ -14,60 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-FIXTURE(call) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(call)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(call)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-/* The direction of a write/read twin. */
-FIXTURE_VARIANT(call) {
-	bool write;
-};
-
-FIXTURE_VARIANT_ADD(call, write) {
-	.write = true,
-};
-
-FIXTURE_VARIANT_ADD(call, read) {
-	.write = false,
-};
+#define ZXMEM_TWINS
+#include "area.h"
 
 /* Write and read at @vaddr must both answer ZX_ERR_NO_MEMORY. */
 static void assert_no_memory_at(struct __test_metadata *_metadata, int dev,
@@ -95,9 +43,7 @@ TEST_F(child, unmapped_address_is_no_memory)
 	size_t page = page_size();
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	ASSERT_EQ(0, target_unmap(&self->target, addr, page));
 
 	assert_no_memory_at(_metadata, self->dev, &self->target, addr);
@@ -135,9 +81,7 @@ TEST_F(child, unaligned_write_changes_exactly_those_bytes)
 	struct transfer w;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
 	expected = map_buffer(_metadata, 2 * page);
 	seen = map_buffer(_metadata, 2 * page);
 	fill_pattern(expected, 2 * page, SEED_OLD);
@@ -160,9 +104,7 @@ TEST_F(child, unaligned_read_returns_exactly_those_bytes)
 	uint8_t *whole;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
 	whole = map_buffer(_metadata, 2 * page);
 	fill_pattern(whole, 2 * page, SEED_OLD);
 	memcpy(expected, whole + at, len);
@@ -184,8 +126,7 @@ TEST_F(call, stops_at_hole_with_partial_actual)
 
 	ASSERT_EQ(0, target_trace(&self->target));
 	/* Two pages, the second of them a hole. */
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, 2 * page, SEED_OLD);
 	ASSERT_EQ(0, target_unmap(&self->target, addr + page, page));
 
 	done = twin_call(_metadata, self->dev, variant->write,
@@ -203,9 +144,7 @@ TEST_F(child, write_runs_across_adjacent_mappings)
 	struct transfer w;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
 	/* Two VMAs now: read-write, then read-only. */
 	ASSERT_EQ(0, target_protect(&self->target, addr + page, page,
 				    PROT_READ));
@@ -235,8 +174,7 @@ TEST_F(child, write_stops_before_shared_readonly_mapping)
 	ASSERT_EQ(0, target_trace(&self->target));
 	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
 	ASSERT_LE(0, fd);
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, 2 * page, SEED_OLD);
 	map_file.addr = addr + page;
 	map_file.len = page;
 	snprintf(map_file.path, sizeof(map_file.path), "%s", path);
@@ -421,31 +359,25 @@ TEST_F(child, read_from_vdso_returns_its_bytes)
 TEST_F(child, write_to_vvar_is_access_denied)
 {
 	struct mapping vvar;
-	struct transfer w;
 
 	ASSERT_EQ(0, target_trace(&self->target));
 	if (find_mapping(self->target.pid, "[vvar]", &vvar))
 		SKIP(return, "the child has no [vvar] mapping");
 
-	w = write_pattern(_metadata, self->dev, self->target.pidfd,
-			  vvar.start, page_size(), SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	assert_call_refused(_metadata, self->dev, true, self->target.pidfd,
+			    vvar.start, page_size(), ZX_ERR_ACCESS_DENIED);
 }
 
 TEST_F(child, read_from_vvar_is_bad_state)
 {
 	struct mapping vvar;
-	struct transfer r;
 
 	ASSERT_EQ(0, target_trace(&self->target));
 	if (find_mapping(self->target.pid, "[vvar]", &vvar))
 		SKIP(return, "the child has no [vvar] mapping");
 
-	r = read_pattern(_metadata, self->dev, self->target.pidfd, vvar.start,
-			 page_size(), SEED_OLD);
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, r.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+	assert_call_refused(_metadata, self->dev, false, self->target.pidfd,
+			    vvar.start, page_size(), ZX_ERR_BAD_STATE);
 }
 
 /* Step 8 looks at the whole range, before step 9 looks at its first byte. */
@@ -508,9 +440,7 @@ TEST_F(call, stops_before_io_mapping)
 	struct transfer done;
 	int64_t addr, io;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, 2 * page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
 	io = target_map_io(&self->target, addr + page, page);
 	if (io < 0)
 		SKIP(return, "cannot map /dev/mem: %s", strerror(-io));

@@ -27,60 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-FIXTURE(call) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(call)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(call)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-/* The direction of a write/read twin. */
-FIXTURE_VARIANT(call) {
-	bool write;
-};
-
-FIXTURE_VARIANT_ADD(call, write) {
-	.write = true,
-};
-
-FIXTURE_VARIANT_ADD(call, read) {
-	.write = false,
-};
+#define ZXMEM_TWINS
+#include "area.h"
 
 TEST_F(call, untraced_child_is_access_denied)
 {
@@ -88,8 +36,7 @@ TEST_F(call, untraced_child_is_access_denied)
 	struct transfer done;
 	int64_t addr;
 
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 
 	/* Root, CAP_SYS_PTRACE and all: not tracing it is what counts. */
 	done = twin_call(_metadata, self->dev, variant->write,
@@ -105,9 +52,7 @@ TEST_F(call, traced_child_succeeds)
 	struct transfer done;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 
 	done = twin_call(_metadata, self->dev, variant->write,
 			 self->target.pidfd, addr, page);
@@ -166,9 +111,7 @@ TEST_F(child, write_from_thread_that_did_not_attach_is_access_denied)
 	uint8_t *buf;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 
@@ -273,7 +216,8 @@ static void unprivileged_helper(int report_fd, enum unprivileged_case which,
 	}
 	/* After the attach: a non-dumpable process cannot be attached to. */
 	if (which == TRACE_NONDUMPABLE_CHILD)
-		if (HELPER_FAILED(&report.setup, target_simple(&own, CHILD_SET_NONDUMPABLE) == 0))
+		if (HELPER_FAILED(&report.setup,
+				  target_simple(&own, CHILD_SET_NONDUMPABLE) == 0))
 			goto out;
 
 	buf = malloc(page);
@@ -389,8 +333,7 @@ TEST_F(child, unprivileged_non_tracer_of_root_process_is_access_denied)
 
 	if (geteuid() != 0)
 		SKIP(return, "needs root, to become nobody");
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 	run_unprivileged(_metadata, PROBE_GIVEN_TARGET, self->target.pidfd,
 			 addr, &report);
 
@@ -405,9 +348,7 @@ TEST_F(child, root_tracer_of_nondumpable_tracee_succeeds)
 	struct transfer w, r;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	ASSERT_EQ(0, target_simple(&self->target, CHILD_SET_NONDUMPABLE));
 
 	/* CAP_SYS_PTRACE stands in for dumpability. */
@@ -504,7 +445,8 @@ static void setuid_helper(int report_fd, enum setuid_case which,
 		report.reattach_errno = target_trace(&own) ? errno : 0;
 	report.new_mismatches = target_mismatches(&own, landing, len,
 						  SEED_NEW);
-	if (HELPER_FAILED(&report.setup, target_copy_out(&own, landing, len, buf) == 0))
+	if (HELPER_FAILED(&report.setup,
+			  target_copy_out(&own, landing, len, buf) == 0))
 		goto out;
 	report.nonzero = count_nonzero(buf, len);
 out:
@@ -652,9 +594,7 @@ TEST_F(child, write_through_readonly_device_fd_is_access_denied)
 	int64_t addr;
 	int dev;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 	dev = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
@@ -676,9 +616,7 @@ TEST_F(child, read_through_readonly_device_fd_succeeds)
 	int64_t addr;
 	int dev;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	buf = map_buffer(_metadata, page);
 	dev = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, dev);

@@ -17,95 +17,47 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#include "common.h"
-
-FIXTURE(child) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(child)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(child)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
+#include "area.h"
 
 TEST_F(child, traced_zombie_is_bad_state)
 {
 	size_t page = page_size();
-	struct transfer w, r;
 	int64_t addr;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
 	ASSERT_EQ(0, target_exit_unreaped(&self->target));
 
-	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			  SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
-	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			 SEED_OLD);
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, r.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+	assert_both_refused(_metadata, self->dev, self->target.pidfd, addr,
+			    page, ZX_ERR_BAD_STATE);
 }
 
 /* The right (step 5) is checked before the state (step 6). */
 TEST_F(child, untraced_zombie_is_access_denied)
 {
 	size_t page = page_size();
-	struct transfer w, r;
 	int64_t addr;
 
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 	ASSERT_EQ(0, target_exit_unreaped(&self->target));
 
-	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			  SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
-	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			 SEED_OLD);
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, r.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+	assert_both_refused(_metadata, self->dev, self->target.pidfd, addr,
+			    page, ZX_ERR_ACCESS_DENIED);
 }
 
 /* Reaped (step 4) comes before the right (step 5): no trace needed. */
 TEST_F(child, reaped_process_is_bad_state)
 {
 	size_t page = page_size();
-	struct transfer w, r;
 	int64_t addr;
 	int status;
 
-	addr = target_map_anon(&self->target, page, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 	ASSERT_EQ(0, target_simple(&self->target, CHILD_EXIT));
 	ASSERT_EQ(self->target.pid, waitpid(self->target.pid, &status, 0));
 	self->target.pid = 0;
 
-	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			  SEED_NEW);
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
-	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
-			 SEED_OLD);
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, r.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+	assert_both_refused(_metadata, self->dev, self->target.pidfd, addr,
+			    page, ZX_ERR_BAD_STATE);
 }
 
 #define WRITERS		4
@@ -235,9 +187,7 @@ TEST_F_TIMEOUT(child, access_racing_with_munmap_is_ok_or_no_memory, 60)
 	int64_t addr;
 	int i;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	addr = target_map_anon(&self->target, len, SEED_OLD);
-	ASSERT_LT(0, addr);
+	addr = target_region(_metadata, &self->target, true, len, SEED_OLD);
 	src = map_buffer(_metadata, len);
 	dst = map_buffer(_metadata, len);
 	fill_pattern(src, len, SEED_NEW);
