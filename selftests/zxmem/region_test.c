@@ -257,53 +257,46 @@ TEST_F(child, read_from_prot_none_mapping_succeeds)
 	ASSERT_EQ(0, r.mismatches);
 }
 
-/* A write into a read-only file mapping of @flags; the file's @fd back. */
-static struct transfer write_file_mapping(struct __test_metadata *_metadata,
-					  int dev, struct target *t, int flags,
-					  int *fd, int64_t *addr)
+/*
+ * A write into a read-only mapping (@flags) of a file: @expected, and the
+ * file unchanged either way; forced (ZX_OK), the mapping's copy changes.
+ */
+static void assert_file_mapping_write(struct __test_metadata *_metadata,
+				      int dev, struct target *t, int flags,
+				      zx_status_t expected)
 {
 	size_t page = page_size();
+	struct transfer w;
 	char path[64];
+	int64_t addr;
+	int fd;
 
 	ASSERT_EQ(0, target_trace(t));
-	*fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
-	ASSERT_LE(0, *fd);
-	*addr = target_map_file(t, path, O_RDONLY, PROT_READ, flags, page);
+	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
+	ASSERT_LE(0, fd);
+	addr = target_map_file(t, path, O_RDONLY, PROT_READ, flags, page);
 	unlink(path);
-	ASSERT_LT(0, *addr);
-	return write_pattern(_metadata, dev, t->pidfd, *addr, page, SEED_NEW);
+	ASSERT_LT(0, addr);
+
+	w = write_pattern(_metadata, dev, t->pidfd, addr, page, SEED_NEW);
+	ASSERT_STATUS(expected, w.status);
+	ASSERT_EQ(expected == ZX_OK ? page : ACTUAL_UNTOUCHED, w.actual);
+	ASSERT_EQ(0, target_mismatches(t, addr, page, expected == ZX_OK ?
+				       SEED_NEW : SEED_OLD));
+	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
+	close(fd);
 }
 
 TEST_F(child, write_to_readonly_private_file_mapping_leaves_file_unchanged)
 {
-	size_t page = page_size();
-	struct transfer w;
-	int64_t addr;
-	int fd;
-
-	w = write_file_mapping(_metadata, self->dev, &self->target,
-			       MAP_PRIVATE, &fd, &addr);
-	ASSERT_STATUS(ZX_OK, w.status);
-	ASSERT_EQ(page, w.actual);
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
-	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
-	close(fd);
+	assert_file_mapping_write(_metadata, self->dev, &self->target,
+				  MAP_PRIVATE, ZX_OK);
 }
 
 TEST_F(child, write_to_shared_readonly_file_mapping_is_access_denied)
 {
-	size_t page = page_size();
-	struct transfer w;
-	int64_t addr;
-	int fd;
-
-	w = write_file_mapping(_metadata, self->dev, &self->target,
-			       MAP_SHARED, &fd, &addr);
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
-	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
-	close(fd);
+	assert_file_mapping_write(_metadata, self->dev, &self->target,
+				  MAP_SHARED, ZX_ERR_ACCESS_DENIED);
 }
 
 TEST_F(child, write_to_vdso_is_access_denied)
@@ -409,7 +402,6 @@ TEST_F(call, io_mapping_is_bad_state)
 {
 	uint8_t before[64], after[64];
 	size_t page = page_size();
-	struct transfer done;
 	int64_t addr;
 
 	ASSERT_EQ(0, target_trace(&self->target));
@@ -419,10 +411,9 @@ TEST_F(call, io_mapping_is_bad_state)
 	ASSERT_EQ(0, target_copy_out(&self->target, addr, sizeof(before),
 				     before));
 
-	done = twin_call(_metadata, self->dev, variant->write,
-			 self->target.pidfd, addr, sizeof(before));
-	ASSERT_STATUS(ZX_ERR_BAD_STATE, done.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, done.actual);
+	assert_call_refused(_metadata, self->dev, variant->write,
+			    self->target.pidfd, addr, sizeof(before),
+			    ZX_ERR_BAD_STATE);
 	ASSERT_EQ(0, target_copy_out(&self->target, addr, sizeof(after),
 				     after));
 	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));

@@ -33,16 +33,14 @@
 TEST_F(call, untraced_child_is_access_denied)
 {
 	size_t page = page_size();
-	struct transfer done;
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, false, page, SEED_OLD);
 
 	/* Root, CAP_SYS_PTRACE and all: not tracing it is what counts. */
-	done = twin_call(_metadata, self->dev, variant->write,
-			 self->target.pidfd, addr, page);
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, done.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, done.actual);
+	assert_call_refused(_metadata, self->dev, variant->write,
+			    self->target.pidfd, addr, page,
+			    ZX_ERR_ACCESS_DENIED);
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
 }
 
