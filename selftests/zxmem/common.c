@@ -155,39 +155,17 @@ int64_t file_mismatches(int fd, size_t len, uint8_t seed)
 	return mismatches;
 }
 
-int find_mapping(pid_t pid, const char *name, struct mapping *found)
+/*
+ * The first mapping of /proc/@pid/maps whose line ends in @name and that
+ * holds *@addr (either may be NULL: any): 1 and *@found, 0 if there is
+ * none, -1 if the maps cannot be read.
+ */
+static int scan_maps(pid_t pid, const char *name, const uint64_t *addr,
+		     struct mapping *found)
 {
-	char path[64], line[512];
+	size_t name_len = name ? strlen(name) : 0;
 	unsigned long long start, end;
-	size_t name_len = strlen(name);
-	int ret = -1;
-	FILE *maps;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	maps = fopen(path, "re");
-	if (!maps)
-		return -1;
-	while (fgets(line, sizeof(line), maps)) {
-		size_t len = strcspn(line, "\n");
-
-		line[len] = '\0';
-		if (len < name_len || strcmp(line + len - name_len, name))
-			continue;
-		if (sscanf(line, "%llx-%llx", &start, &end) == 2) {
-			found->start = start;
-			found->end = end;
-			ret = 0;
-		}
-		break;
-	}
-	fclose(maps);
-	return ret;
-}
-
-int is_mapped(pid_t pid, uint64_t addr)
-{
 	char path[64], line[512];
-	unsigned long long start, end;
 	int ret = 0;
 	FILE *maps;
 
@@ -195,15 +173,33 @@ int is_mapped(pid_t pid, uint64_t addr)
 	maps = fopen(path, "re");
 	if (!maps)
 		return -1;
-	while (fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%llx-%llx", &start, &end) == 2 &&
-		    addr >= start && addr < end) {
-			ret = 1;
-			break;
-		}
+	while (!ret && fgets(line, sizeof(line), maps)) {
+		size_t len = strcspn(line, "\n");
+
+		line[len] = '\0';
+		if (len < name_len || strcmp(line + len - name_len, name ?: ""))
+			continue;
+		if (sscanf(line, "%llx-%llx", &start, &end) != 2 ||
+		    (addr && (*addr < start || *addr >= end)))
+			continue;
+		found->start = start;
+		found->end = end;
+		ret = 1;
 	}
 	fclose(maps);
 	return ret;
+}
+
+int find_mapping(pid_t pid, const char *name, struct mapping *found)
+{
+	return scan_maps(pid, name, NULL, found) == 1 ? 0 : -1;
+}
+
+int is_mapped(pid_t pid, uint64_t addr)
+{
+	struct mapping found;
+
+	return scan_maps(pid, NULL, &addr, &found);
 }
 
 char task_state(pid_t pid, pid_t tid)
