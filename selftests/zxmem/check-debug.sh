@@ -58,7 +58,9 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=1; then
 	exit 1
 fi
 
-run_tests ./zxmem_test
+for area in gate arguments handle right state region buffer abi; do
+	run_tests "./${area}_test"
+done
 run_tests ./security_test
 # A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION,
 # not switched off on the command line).

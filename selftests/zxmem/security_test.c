@@ -42,25 +42,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/zxmem.h>
-#include <zircon/errors.h>
-
 /* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#include "zxmem_selftest.h"
+#include "common.h"
 
-#define NOBODY		65534
-#define FORCE_PATH	"/sys/module/zxmem/parameters/force_override"
 #define UFFD_SYSCTL	"/proc/sys/vm/unprivileged_userfaultfd"
-#define UNTOUCHED	0x5a5a5a5a5a5a5a5aULL
-
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD	O_EXCL
-#endif
 
 /*
  * The bytes the exec tests aim at.  The test binary is static and not
@@ -75,175 +65,88 @@ __attribute__((noinline, used, aligned(64))) static void victim_text(void)
 	__asm__ volatile("nop; nop; nop; nop; nop; nop; nop; nop");
 }
 
-/* One raw request: its status, or 1000 + errno if ioctl() failed. */
+/*
+ * One raw request: its status, 1000 + errno if ioctl() failed, or 2000
+ * if the kernel wrote actual on an error.
+ */
 static int zx(int dev, bool write, int pidfd, uint64_t vaddr, void *buf,
 	      uint64_t size, uint64_t *actual)
 {
-	struct zxmem_io io = {
-		.vaddr = vaddr,
-		.buffer = (uintptr_t)buf,
-		.buffer_size = size,
-		.actual = UNTOUCHED,
-		.handle = pidfd,
-	};
+	struct transfer t = raw_call(dev, write, pidfd, vaddr, buf, size);
 
-	if (ioctl(dev, write ? ZXMEM_IOC_WRITE_MEMORY : ZXMEM_IOC_READ_MEMORY,
-		  &io))
-		return 1000 + errno;
-	if (io.status != ZX_OK && io.actual != UNTOUCHED)
-		return 2000;	/* actual written on an error: a bug too */
+	if (t.ret)
+		return 1000 + t.err;
+	if (t.status != ZX_OK && t.actual != ACTUAL_UNTOUCHED)
+		return 2000;
 	if (actual)
-		*actual = io.actual;
-	return io.status;
+		*actual = t.actual;
+	return t.status;
 }
 
 static int open_dev(void)
 {
-	return open("/dev/zxmem", O_RDWR | O_CLOEXEC);
+	return open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 }
 
-static int write_file(const char *path, const char *value)
+/* In a forked caller: become nobody, or end with 90. */
+static void become_nobody(void)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -1;
-}
-
-static int read_file(const char *path, char *value, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, value, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	value[n] = 0;
-	if (n && value[n - 1] == '\n')
-		value[n - 1] = 0;
-	return 0;
-}
-
-static void drop_to_nobody(void)
-{
-	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
-	    setresuid(NOBODY, NOBODY, NOBODY))
+	if (drop_to_nobody())
 		_exit(90);
-	/* setresuid() cleared dumpable; a debugger's own process keeps it. */
-	prctl(PR_SET_DUMPABLE, 1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
- * A target process: its memory, mapped before the fork so the caller
- * knows every address, and up to one extra thread.  It sleeps until
- * killed.  rw: writable; ro: private read-only.
+ * A target process (common.h's protocol) and two pages of its memory,
+ * mapped before the fork so the caller knows their addresses: rw
+ * writable, ro private read-only, both full of 'o'.
  */
-struct target {
-	pid_t pid;
-	pid_t tid;		/* the second thread, if asked for */
-	int pidfd;
+struct victim {
+	struct target t;
 	uint8_t *rw;
 	uint8_t *ro;
-	int report[2];		/* the child tells its second thread's tid */
 };
 
-struct thread_arg {
-	int fd;
-};
-
-static void *second_thread(void *arg)
+/*
+ * @thread: a second thread too (its tid in t.tid); @leader_exits: it
+ * serves the requests and the main thread leaves.
+ */
+static int victim_start(struct victim *v, bool thread, bool leader_exits)
 {
-	struct thread_arg *t = arg;
-	pid_t tid = syscall(SYS_gettid);
+	size_t page = page_size();
+	int64_t tid;
 
-	if (write(t->fd, &tid, sizeof(tid)) != sizeof(tid))
-		_exit(91);
-	for (;;)
-		pause();
-	return NULL;
+	v->t = TARGET_NONE;
+	v->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	v->ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (v->rw == MAP_FAILED || v->ro == MAP_FAILED)
+		return -1;
+	memset(v->rw, 'o', page);
+	memset(v->ro, 'o', page);
+	if (mprotect(v->ro, page, PROT_READ) || target_spawn(&v->t))
+		return -1;
+	if (!thread)
+		return 0;
+	tid = target_simple(&v->t, leader_exits ? CHILD_LEADER_EXIT :
+			    CHILD_THREAD);
+	if (tid <= 0)
+		return -1;
+	v->t.tid = tid;
+	return 0;
 }
 
-/* leader_exits: the main thread leaves, the second thread runs on. */
-static int target_start(struct target *t, bool thread, bool leader_exits)
+static void victim_stop(struct victim *v)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	static struct thread_arg arg;
-	pthread_t th;
+	size_t page = page_size();
 
-	memset(t, 0, sizeof(*t));
-	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	t->ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (t->rw == MAP_FAILED || t->ro == MAP_FAILED || pipe(t->report))
-		return -1;
-	memset(t->rw, 'o', page);
-	memset(t->ro, 'o', page);
-	if (mprotect(t->ro, page, PROT_READ))
-		return -1;
-
-	t->pid = fork();
-	if (t->pid < 0)
-		return -1;
-	if (t->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (thread) {
-			arg.fd = t->report[1];
-			if (pthread_create(&th, NULL, second_thread, &arg))
-				_exit(92);
-		}
-		if (leader_exits)
-			syscall(SYS_exit, 0);
-		for (;;)
-			pause();
-	}
-	if (thread &&
-	    read(t->report[0], &t->tid, sizeof(t->tid)) != sizeof(t->tid))
-		return -1;
-	t->pidfd = zxmem_pidfd_open(t->pid);
-	return t->pidfd < 0 ? -1 : 0;
-}
-
-static void target_stop(struct target *t)
-{
-	long page = sysconf(_SC_PAGESIZE);
-
-	pid_t reaped;
-	int i;
-
-	if (t->pid > 0) {
-		kill(t->pid, SIGKILL);
-		/* A traced thread is ours to reap before its leader is. */
-		for (i = 0; i < 5000; i++) {
-			reaped = waitpid(-1, NULL, __WALL | WNOHANG);
-			if (reaped == t->pid)
-				break;
-			if (reaped <= 0)
-				usleep(1000);
-		}
-	}
-	if (t->pidfd > 0)
-		close(t->pidfd);
-	close(t->report[0]);
-	close(t->report[1]);
-	munmap(t->rw, page);
-	munmap(t->ro, page);
-	t->pid = 0;
+	target_kill(&v->t);
+	if (v->rw && v->rw != MAP_FAILED)
+		munmap(v->rw, page);
+	if (v->ro && v->ro != MAP_FAILED)
+		munmap(v->ro, page);
+	v->rw = NULL;
+	v->ro = NULL;
 }
 
 /* Wait until @tid (a thread of @pid) is in a ptrace stop. */
@@ -254,34 +157,6 @@ static int wait_stopped(pid_t tid)
 	if (waitpid(tid, &status, __WALL) != tid)
 		return -1;
 	return WIFSTOPPED(status) ? 0 : -1;
-}
-
-/* The leader's state letter in /proc/PID/stat. */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')');
-	return p && p[1] ? p[2] : 0;
-}
-
-/* As root, through /proc/PID/mem: what the target holds at @addr. */
-static int peek(pid_t pid, uintptr_t addr, void *buf, size_t len)
-{
-	char path[64];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, len, addr);
-	close(fd);
-	return n == (ssize_t)len ? 0 : -1;
 }
 
 /* What every test holds: the device, writes on, force_override saved. */
@@ -300,15 +175,15 @@ static void common_setup(struct __test_metadata *_metadata, struct common *z)
 	z->old_param = zxmem_param_get();
 	ASSERT_LE(0, z->old_param);
 	ASSERT_EQ(0, zxmem_param_set(1));
-	ASSERT_EQ(0, read_file(FORCE_PATH, z->old_force,
+	ASSERT_EQ(0, read_text(FORCE_PATH, z->old_force,
 			       sizeof(z->old_force)));
-	ASSERT_EQ(0, write_file(FORCE_PATH, "always"));
+	ASSERT_EQ(0, write_text(FORCE_PATH, 0, "always"));
 }
 
 static void common_teardown(struct common *z)
 {
 	zxmem_param_set(z->old_param);
-	write_file(FORCE_PATH, z->old_force);
+	write_text(FORCE_PATH, 0, z->old_force);
 	close(z->dev);
 }
 
@@ -316,36 +191,36 @@ FIXTURE(zx)
 {
 	int dev;
 	struct common z;
-	struct target target;
+	struct victim target;
 };
 
 FIXTURE_SETUP(zx)
 {
 	common_setup(_metadata, &self->z);
 	self->dev = self->z.dev;
-	memset(&self->target, 0, sizeof(self->target));
+	self->target = (struct victim){ .t = TARGET_NONE };
 }
 
 FIXTURE_TEARDOWN(zx)
 {
-	target_stop(&self->target);
+	victim_stop(&self->target);
 	common_teardown(&self->z);
 }
 
 /* Write 8 bytes of @c and read them back through the process pidfd. */
-static int write_read(int dev, struct target *t, char c)
+static int write_read(int dev, struct victim *t, char c)
 {
 	char out[8], in[8];
 	uint64_t actual = 0;
 	int status;
 
 	memset(out, c, sizeof(out));
-	status = zx(dev, true, t->pidfd, (uintptr_t)t->rw, out, 8, &actual);
+	status = zx(dev, true, t->t.pidfd, (uintptr_t)t->rw, out, 8, &actual);
 	if (status != ZX_OK)
 		return status;
 	if (actual != 8)
 		return 3000;
-	status = zx(dev, false, t->pidfd, (uintptr_t)t->rw, in, 8, &actual);
+	status = zx(dev, false, t->t.pidfd, (uintptr_t)t->rw, in, 8, &actual);
 	if (status != ZX_OK)
 		return status;
 	return actual == 8 && !memcmp(in, out, 8) ? ZX_OK : 3001;
@@ -355,23 +230,23 @@ static int write_read(int dev, struct target *t, char c)
 
 TEST_F(zx, tracer_by_ptrace_seize)
 {
-	ASSERT_EQ(0, target_start(&self->target, false, false));
+	ASSERT_EQ(0, victim_start(&self->target, false, false));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 's'));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.t.pid, 0, 0));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, &self->target, 's'));
-	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, self->target.pid, 0, 0));
-	ASSERT_EQ(0, wait_stopped(self->target.pid));
-	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, self->target.t.pid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(self->target.t.pid));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.t.pid, 0, 0));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 't'));
 }
 
 TEST_F(zx, tracer_by_ptrace_attach)
 {
-	ASSERT_EQ(0, target_start(&self->target, false, false));
-	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, self->target.pid, 0, 0));
-	ASSERT_EQ(0, wait_stopped(self->target.pid));
+	ASSERT_EQ(0, victim_start(&self->target, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_ATTACH, self->target.t.pid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(self->target.t.pid));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, &self->target, 'a'));
-	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, self->target.t.pid, 0, 0));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, &self->target, 'b'));
 }
 
@@ -382,28 +257,15 @@ TEST_F(zx, tracer_by_ptrace_attach)
  */
 TEST_F(zx, parent_of_a_traceme_child)
 {
-	struct target *t = &self->target;
-	long page = sysconf(_SC_PAGESIZE);
+	struct child_request traceme = { .op = CHILD_TRACEME };
+	struct victim *t = &self->target;
 	struct rusage before, after;
 	int i;
 
-	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, t->rw);
-	ASSERT_EQ(0, pipe(t->report));
-	t->pid = fork();
-	ASSERT_LE(0, t->pid);
-	if (t->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (ptrace(PTRACE_TRACEME, 0, 0, 0))
-			_exit(93);
-		raise(SIGSTOP);
-		for (;;)
-			pause();
-	}
-	ASSERT_EQ(0, wait_stopped(t->pid));
-	t->pidfd = zxmem_pidfd_open(t->pid);
-	ASSERT_LE(0, t->pidfd);
+	ASSERT_EQ(0, victim_start(t, false, false));
+	/* It answers once continued: here, once detached. */
+	ASSERT_EQ(0, target_send(&t->t, &traceme));
+	ASSERT_EQ(0, wait_stopped(t->t.pid));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'm'));
 
 	/*
@@ -418,7 +280,7 @@ TEST_F(zx, parent_of_a_traceme_child)
 	       after.ru_nvcsw - before.ru_nvcsw);
 	ASSERT_GT(40, after.ru_nvcsw - before.ru_nvcsw);
 
-	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->t.pid, 0, 0));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'n'));
 }
 
@@ -429,11 +291,11 @@ TEST_F(zx, tracer_whose_creds_changed_since_attaching)
 	pid_t tracer;
 	int status;
 
-	ASSERT_EQ(0, target_start(&self->target, false, false));
+	ASSERT_EQ(0, victim_start(&self->target, false, false));
 	tracer = fork();
 	ASSERT_LE(0, tracer);
 	if (tracer == 0) {
-		if (ptrace(PTRACE_SEIZE, self->target.pid, 0, 0))
+		if (ptrace(PTRACE_SEIZE, self->target.t.pid, 0, 0))
 			_exit(1);
 		/* commit_creds(): a new cred object, not the recorded one */
 		if (setgroups(1, groups))
@@ -454,18 +316,18 @@ TEST_F(zx, tracer_in_a_child_user_namespace)
 	tracer = fork();
 	ASSERT_LE(0, tracer);
 	if (tracer == 0) {
-		struct target t;
+		struct victim t;
 		int dev = self->dev, ok;
 
-		drop_to_nobody();
+		become_nobody();
 		if (unshare(CLONE_NEWUSER))
 			_exit(4);	/* no user namespaces: reported below */
-		if (target_start(&t, false, false))
+		if (victim_start(&t, false, false))
 			_exit(1);
-		if (ptrace(PTRACE_SEIZE, t.pid, 0, 0))
+		if (ptrace(PTRACE_SEIZE, t.t.pid, 0, 0))
 			_exit(2);
 		ok = write_read(dev, &t, 'u') == ZX_OK;
-		target_stop(&t);
+		victim_stop(&t);
 		_exit(ok ? 0 : 3);
 	}
 	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
@@ -478,21 +340,21 @@ TEST_F(zx, tracer_in_a_child_user_namespace)
 /* A process is its thread group: any thread's tracer holds the right. */
 TEST_F(zx, tracer_of_a_non_leader_thread)
 {
-	struct target *t = &self->target;
+	struct victim *t = &self->target;
 
-	ASSERT_EQ(0, target_start(t, true, false));
+	ASSERT_EQ(0, victim_start(t, true, false));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'x'));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.tid, 0, 0));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'x'));
-	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t->tid, 0, 0));
-	ASSERT_EQ(0, wait_stopped(t->tid));
-	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->tid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, t->t.tid, 0, 0));
+	ASSERT_EQ(0, wait_stopped(t->t.tid));
+	ASSERT_EQ(0, ptrace(PTRACE_DETACH, t->t.tid, 0, 0));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'y'));
 }
 
 struct sibling_call {
 	int dev;
-	struct target *t;
+	struct victim *t;
 	int status;
 };
 
@@ -510,8 +372,8 @@ TEST_F(zx, sibling_of_the_tracing_thread_is_refused)
 	struct sibling_call c = { .dev = self->dev, .t = &self->target };
 	pthread_t th;
 
-	ASSERT_EQ(0, target_start(&self->target, false, false));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.pid, 0, 0));
+	ASSERT_EQ(0, victim_start(&self->target, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->target.t.pid, 0, 0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, call_from_sibling, &c));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, c.status);
@@ -525,62 +387,38 @@ TEST_F(zx, sibling_of_the_tracing_thread_is_refused)
  */
 TEST_F(zx, zombie_leader_with_a_live_thread_is_alive)
 {
-	struct target *t = &self->target;
+	struct victim *t = &self->target;
 	int i;
 
-	ASSERT_EQ(0, target_start(t, true, true));
-	for (i = 0; i < 1000 && task_state(t->pid) != 'Z'; i++)
+	ASSERT_EQ(0, victim_start(t, true, true));
+	for (i = 0; i < 1000 && task_state(t->t.pid, t->t.pid) != 'Z'; i++)
 		usleep(1000);
-	ASSERT_EQ('Z', task_state(t->pid));
+	ASSERT_EQ('Z', task_state(t->t.pid, t->t.pid));
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'l'));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.tid, 0, 0));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'l'));
 }
 
 /* A traced thread that has exited gives no right, as ptrace gives none. */
 TEST_F(zx, tracer_of_an_exited_leader_only_is_refused)
 {
-	struct target *t = &self->target;
-	long page = sysconf(_SC_PAGESIZE);
+	struct victim *t = &self->target;
+	int64_t tid;
 	int i;
 
-	int go[2];
-
-	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, t->rw);
-	ASSERT_EQ(0, pipe(t->report));
-	ASSERT_EQ(0, pipe(go));
-	t->pid = fork();
-	ASSERT_LE(0, t->pid);
-	if (t->pid == 0) {
-		static struct thread_arg arg;
-		pthread_t th;
-		char c;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		arg.fd = t->report[1];
-		/* Wait to be traced, then leave only the second thread. */
-		if (read(go[0], &c, 1) != 1 ||
-		    pthread_create(&th, NULL, second_thread, &arg))
-			_exit(92);
-		syscall(SYS_exit, 0);
-	}
-	t->pidfd = zxmem_pidfd_open(t->pid);
-	ASSERT_LE(0, t->pidfd);
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
+	ASSERT_EQ(0, victim_start(t, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.pid, 0, 0));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'e'));
-	ASSERT_EQ(1, write(go[1], "x", 1));
-	close(go[0]);
-	close(go[1]);
-	ASSERT_EQ((ssize_t)sizeof(t->tid), read(t->report[0], &t->tid,
-						sizeof(t->tid)));
-	for (i = 0; i < 2000 && task_state(t->pid) != 'Z'; i++)
+	/* Traced, leave only a second thread. */
+	tid = target_simple(&t->t, CHILD_LEADER_EXIT);
+	ASSERT_LT(0, tid);
+	t->t.tid = tid;
+	for (i = 0; i < 2000 && task_state(t->t.pid, t->t.pid) != 'Z'; i++)
 		usleep(1000);
-	ASSERT_EQ('Z', task_state(t->pid));
+	ASSERT_EQ('Z', task_state(t->t.pid, t->t.pid));
 	/* The traced leader is a zombie; the live thread is not traced. */
 	ASSERT_EQ(ZX_ERR_ACCESS_DENIED, write_read(self->dev, t, 'f'));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.tid, 0, 0));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'f'));
 }
 
@@ -593,89 +431,53 @@ TEST_F(zx, tracer_of_an_exited_leader_only_is_refused)
  */
 TEST_F_TIMEOUT(zx, tracer_call_during_an_exec_that_waits_for_it, 60)
 {
-	struct target *t = &self->target;
-	long page = sysconf(_SC_PAGESIZE);
-	char path[64], fdarg[16], c;
-	int dev, report[2], go[2], i, status;
+	struct child_request exec = { .op = CHILD_EXEC };
+	struct victim *t = &self->target;
+	int dev, i, status;
 	uint64_t actual;
+	char c;
 
-	ASSERT_EQ(0, pipe(report));
-	ASSERT_EQ(0, pipe(go));	/* not t->report: its second thread writes there */
-	t->rw = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, t->rw);
-	ASSERT_EQ(0, pipe(t->report));
-	t->pid = fork();
-	ASSERT_LE(0, t->pid);
-	if (t->pid == 0) {
-		static struct thread_arg arg;
-		pthread_t th;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		arg.fd = t->report[1];
-		if (pthread_create(&th, NULL, second_thread, &arg))
-			_exit(92);
-		if (read(go[0], &c, 1) != 1)
-			_exit(93);
-		snprintf(fdarg, sizeof(fdarg), "%d", report[1]);
-		execl("/proc/self/exe", "security_test", "--zxmem-victim",
-		      fdarg, (char *)NULL);
-		_exit(94);
-	}
-	ASSERT_EQ((ssize_t)sizeof(t->tid), read(t->report[0], &t->tid,
-						sizeof(t->tid)));
-	t->pidfd = zxmem_pidfd_open(t->pid);
-	ASSERT_LE(0, t->pidfd);
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(0, victim_start(t, true, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.pid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.tid, 0, 0));
 	/* A new file: no link of it is confirmed yet. */
 	dev = open_dev();
 	ASSERT_LE(0, dev);
 
-	ASSERT_EQ(1, write(go[1], "x", 1));
-	close(go[0]);
-	close(go[1]);
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", t->pid, t->tid);
-	for (i = 0; i < 5000; i++) {
-		char buf[256], *p;
-
-		if (!read_file(path, buf, sizeof(buf)) &&
-		    (p = strrchr(buf, ')')) && p[2] == 'Z')
-			break;
+	/* The main thread execs the same image, which answers when it runs. */
+	ASSERT_EQ(0, target_send(&t->t, &exec));
+	for (i = 0; i < 5000 && task_state(t->t.pid, t->t.tid) != 'Z'; i++)
 		usleep(1000);
-	}
 	ASSERT_GT(5000, i) TH_LOG("the killed thread never became a zombie");
-	status = zx(dev, false, t->pidfd, (uintptr_t)t->rw, &c, 1, &actual);
+	status = zx(dev, false, t->t.pidfd, (uintptr_t)t->rw, &c, 1, &actual);
 	ASSERT_EQ(ZX_ERR_BAD_STATE, status);
 	/* Reap it: the exec goes on, and the new image reports. */
-	ASSERT_EQ(t->tid, waitpid(t->tid, NULL, __WALL));
-	close(report[1]);
-	ASSERT_EQ(8, read(report[0], path, 8));
-	t->tid = 0;
+	ASSERT_EQ(t->t.tid, waitpid(t->t.tid, NULL, __WALL));
+	t->t.tid = 0;
+	ASSERT_EQ((int64_t)(uintptr_t)landing_page, target_answer(&t->t));
 	close(dev);
-	close(report[0]);
 }
 
 /* A thread pidfd names a thread: Zircon's wrong handle type. */
 TEST_F(zx, thread_pidfd_of_a_traced_thread_is_wrong_type)
 {
-	struct target *t = &self->target;
+	struct victim *t = &self->target;
 	char buf[8] = { 0 };
 	int fd;
 
-	ASSERT_EQ(0, target_start(t, true, false));
-	fd = syscall(SYS_pidfd_open, t->tid, PIDFD_THREAD);
+	ASSERT_EQ(0, victim_start(t, true, false));
+	fd = syscall(SYS_pidfd_open, t->t.tid, PIDFD_THREAD);
 	if (fd < 0) {
 		ASSERT_EQ(EINVAL, errno);
 		SKIP(return, "no PIDFD_THREAD on this kernel");
 	}
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->tid, 0, 0));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.tid, 0, 0));
 	ASSERT_EQ(ZX_ERR_WRONG_TYPE,
 		  zx(self->dev, true, fd, (uintptr_t)t->rw, buf, 8, NULL));
 	ASSERT_EQ(ZX_ERR_WRONG_TYPE,
 		  zx(self->dev, false, fd, (uintptr_t)t->rw, buf, 8, NULL));
 	close(fd);
-	ASSERT_EQ(0, peek(t->pid, (uintptr_t)t->rw, buf, 8));
+	ASSERT_EQ(0, proc_mem_read(t->t.pid, (uintptr_t)t->rw, buf, 8));
 	ASSERT_EQ(0, memcmp(buf, "oooooooo", 8));
 }
 
@@ -688,7 +490,7 @@ FIXTURE(force)
 {
 	int dev;
 	struct common z;
-	struct target target;
+	struct victim target;
 };
 
 FIXTURE_VARIANT(force)
@@ -717,28 +519,28 @@ FIXTURE_SETUP(force)
 {
 	common_setup(_metadata, &self->z);
 	self->dev = self->z.dev;
-	memset(&self->target, 0, sizeof(self->target));
+	self->target = (struct victim){ .t = TARGET_NONE };
 }
 
 FIXTURE_TEARDOWN(force)
 {
-	target_stop(&self->target);
+	victim_stop(&self->target);
 	common_teardown(&self->z);
 }
 
 TEST_F(force, writes_without_write_permission)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	struct target *t = &self->target;
+	struct victim *t = &self->target;
 	char value[16], buf[8], self_bytes[8], tracer_bytes[8];
 	uint8_t *mine;
 	int me, status;
 
-	ASSERT_EQ(0, write_file(FORCE_PATH, variant->force));
-	ASSERT_EQ(0, read_file(FORCE_PATH, value, sizeof(value)));
+	ASSERT_EQ(0, write_text(FORCE_PATH, 0, variant->force));
+	ASSERT_EQ(0, read_text(FORCE_PATH, value, sizeof(value)));
 	ASSERT_STREQ(variant->force, value);
-	ASSERT_NE(0, write_file(FORCE_PATH, "sometimes"));
-	ASSERT_EQ(0, read_file(FORCE_PATH, value, sizeof(value)));
+	ASSERT_NE(0, write_text(FORCE_PATH, 0, "sometimes"));
+	ASSERT_EQ(0, read_text(FORCE_PATH, value, sizeof(value)));
 	ASSERT_STREQ(variant->force, value);
 
 	/* The process into its own read-only page. */
@@ -760,15 +562,15 @@ TEST_F(force, writes_without_write_permission)
 	munmap(mine, page);
 
 	/* A tracer into its tracee's read-only page, and a writable one. */
-	ASSERT_EQ(0, target_start(t, false, false));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->pid, 0, 0));
-	status = zx(self->dev, true, t->pidfd, (uintptr_t)t->ro, tracer_bytes,
+	ASSERT_EQ(0, victim_start(t, false, false));
+	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, t->t.pid, 0, 0));
+	status = zx(self->dev, true, t->t.pidfd, (uintptr_t)t->ro, tracer_bytes,
 		    8, NULL);
 	ASSERT_EQ(variant->tracer_forced ? ZX_OK : ZX_ERR_ACCESS_DENIED, status);
-	ASSERT_EQ(0, peek(t->pid, (uintptr_t)t->ro, buf, 8));
+	ASSERT_EQ(0, proc_mem_read(t->t.pid, (uintptr_t)t->ro, buf, 8));
 	ASSERT_EQ(0, memcmp(buf, variant->tracer_forced ? "tttttttt" :
 			    "oooooooo", 8));
-	ASSERT_EQ(ZX_OK, zx(self->dev, false, t->pidfd, (uintptr_t)t->ro, buf,
+	ASSERT_EQ(ZX_OK, zx(self->dev, false, t->t.pidfd, (uintptr_t)t->ro, buf,
 			    8, NULL));
 	ASSERT_EQ(ZX_OK, write_read(self->dev, t, 'w'));
 }
@@ -808,7 +610,7 @@ static void race_parent_r(int dev, pid_t c, uintptr_t secret, uintptr_t flag,
 
 	if (pidfd < 0)
 		_exit(94);
-	drop_to_nobody();
+	become_nobody();
 	while (!stats->stop) {
 		if (stats->calls & 1)
 			status = zx(dev, true, pidfd, flag, pwned, 5, NULL);
@@ -893,7 +695,7 @@ static void real_parent_race(struct __test_metadata *_metadata, int dev,
 		failed += cycle_once(c, how) != 0;
 	stats->stop = 1;
 	ASSERT_EQ(r, waitpid(r, NULL, 0));
-	ASSERT_EQ(0, peek(c, (uintptr_t)flag, seen, sizeof(seen)));
+	ASSERT_EQ(0, proc_mem_read(c, (uintptr_t)flag, seen, sizeof(seen)));
 	kill(c, SIGKILL);
 	waitpid(c, NULL, __WALL);
 	TH_LOG("%d cycles (%d failed), %ld calls: %ld granted, %ld denied, %ld other (last %d)",
@@ -1046,8 +848,8 @@ TEST_F_TIMEOUT(zx, exec_during_a_write_leaves_the_new_image_untouched, 120)
 
 	snprintf(xonly, sizeof(xonly), "/tmp/zxmem_xonly.%d", getpid());
 	ASSERT_EQ(0, copy_self(xonly, 0111, false));
-	read_file(UFFD_SYSCTL, uffd_old, sizeof(uffd_old));
-	if (write_file(UFFD_SYSCTL, "1")) {
+	read_text(UFFD_SYSCTL, uffd_old, sizeof(uffd_old));
+	if (write_text(UFFD_SYSCTL, 0, "1")) {
 		unlink(xonly);
 		SKIP(return, "no userfaultfd on this kernel");
 	}
@@ -1065,7 +867,7 @@ TEST_F_TIMEOUT(zx, exec_during_a_write_leaves_the_new_image_untouched, 120)
 		char *buf, c;
 		int result;
 
-		drop_to_nobody();
+		become_nobody();
 		w.tracee = fork();
 		if (w.tracee == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1117,7 +919,7 @@ TEST_F_TIMEOUT(zx, exec_during_a_write_leaves_the_new_image_untouched, 120)
 	close(go[1]);
 	close(report[1]);
 	ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
-	write_file(UFFD_SYSCTL, uffd_old);
+	write_text(UFFD_SYSCTL, 0, uffd_old);
 	unlink(xonly);
 	ASSERT_TRUE(WIFEXITED(status));
 	/* 17: the bytes reached the image the tracer may not touch. */
@@ -1136,7 +938,7 @@ TEST_F_TIMEOUT(zx, mm_and_dumpability_come_from_one_image, 120)
 	char pub[64], sec[64], fdarg[16];
 	struct race_stats *stats;
 	int report[2], status, dev = self->dev;
-	double end;
+	uint64_t end;
 	pid_t tracer;
 
 	snprintf(pub, sizeof(pub), "/tmp/zxmem_pub.%d", getpid());
@@ -1155,7 +957,7 @@ TEST_F_TIMEOUT(zx, mm_and_dumpability_come_from_one_image, 120)
 		pid_t tracee;
 		int pidfd, status;
 
-		drop_to_nobody();
+		become_nobody();
 		tracee = fork();
 		if (tracee == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1167,8 +969,8 @@ TEST_F_TIMEOUT(zx, mm_and_dumpability_come_from_one_image, 120)
 		if (ptrace(PTRACE_SEIZE, tracee, 0, PTRACE_O_TRACEEXEC))
 			_exit(10);
 		pidfd = zxmem_pidfd_open(tracee);
-		end = now() + 8;
-		while (now() < end) {
+		end = now_ms() + 8000;
+		while (now_ms() < end) {
 			/* Each exec stops the tracee: let it go on. */
 			if (waitpid(tracee, &status, __WALL | WNOHANG) ==
 			    tracee && WIFSTOPPED(status))

@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The arguments, step 2 of Documentation/zxmem.rst: flags and reserved
+ * must be 0, buffer not 0, buffer_size from 1 to 64 MiB (64 MiB itself is
+ * allowed), and all of it is judged before the handle is.  Each refusal
+ * is ZX_ERR_INVALID_ARGS through status, with actual left alone and the
+ * target unchanged.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define ZXMEM_TWINS
+#include "area.h"
+
+static const bool directions[] = { true, false };
+
+TEST_F(child, null_buffer_is_invalid_args)
+{
+	size_t page = page_size();
+	unsigned int i;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+
+	for (i = 0; i < ARRAY_SIZE(directions); i++)
+		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
+			       raw_call(self->dev, directions[i],
+					self->target.pidfd, addr, NULL, page));
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+}
+
+TEST_F(child, zero_size_is_invalid_args)
+{
+	size_t page = page_size();
+	uint8_t byte = SEED_NEW;
+	unsigned int i;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+
+	for (i = 0; i < ARRAY_SIZE(directions); i++)
+		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
+			       raw_call(self->dev, directions[i],
+					self->target.pidfd, addr, &byte, 0));
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+}
+
+TEST_F(child, size_above_64_mib_is_invalid_args)
+{
+	uint64_t sizes[] = { ZXMEM_MAX_TRANSFER + 1, SIZE_MAX };
+	size_t page = page_size();
+	unsigned int i, d;
+	uint8_t *buf;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+	/* The size is refused before the buffer is looked at. */
+	buf = map_buffer(_metadata, page);
+	fill_pattern(buf, page, SEED_NEW);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		for (d = 0; d < ARRAY_SIZE(directions); d++)
+			ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
+				       raw_call(self->dev, directions[d],
+						self->target.pidfd, addr, buf,
+						sizes[i]));
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+}
+
+/* A kernel that kept buffer_size in 32 bits would see one page here. */
+TEST_F(child, size_wider_than_32_bits_is_invalid_args)
+{
+	size_t page = page_size();
+	uint64_t sizes[] = { (1ULL << 32) + page, 1ULL << 63 };
+	unsigned int i, d;
+	uint8_t *buf;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+	buf = map_buffer(_metadata, page);
+	fill_pattern(buf, page, SEED_NEW);
+
+	for (d = 0; d < ARRAY_SIZE(directions); d++)
+		for (i = 0; i < ARRAY_SIZE(sizes); i++)
+			ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
+				       raw_call(self->dev, directions[d],
+						self->target.pidfd, addr, buf,
+						sizes[i]));
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+}
+
+/* Each bit of flags (@reserved false) or of reserved, alone, is refused. */
+static void assert_each_bit_refused(struct __test_metadata *_metadata,
+				    int dev, struct target *t, bool reserved)
+{
+	unsigned long cmds[] = { ZXMEM_IOC_WRITE_MEMORY, ZXMEM_IOC_READ_MEMORY };
+	const char *field = reserved ? "reserved" : "flags";
+	size_t page = page_size();
+	struct zxmem_io io;
+	unsigned int i, bit;
+	uint8_t *buf;
+	int64_t addr;
+
+	addr = target_region(_metadata, t, true, page, SEED_OLD);
+	buf = map_buffer(_metadata, page);
+	fill_pattern(buf, page, SEED_NEW);
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		for (bit = 0; bit < 32; bit++) {
+			io = raw_request(t->pidfd, addr, buf, page);
+			if (reserved)
+				io.reserved = 1U << bit;
+			else
+				io.flags = 1U << bit;
+			ASSERT_EQ(0, ioctl(dev, cmds[i], &io));
+			ASSERT_EQ(ZX_ERR_INVALID_ARGS, io.status) {
+				TH_LOG("%s bit %u: got %s", field, bit,
+				       zx_status_get_string(io.status));
+			}
+			ASSERT_EQ(ACTUAL_UNTOUCHED, io.actual);
+		}
+	}
+	ASSERT_EQ(0, target_mismatches(t, addr, page, SEED_OLD));
+
+	/* The same request with the field 0 goes through. */
+	io = raw_request(t->pidfd, addr, buf, page);
+	ASSERT_EQ(0, ioctl(dev, ZXMEM_IOC_WRITE_MEMORY, &io));
+	ASSERT_STATUS(ZX_OK, io.status);
+}
+
+TEST_F(child, nonzero_flags_are_invalid_args)
+{
+	assert_each_bit_refused(_metadata, self->dev, &self->target, false);
+}
+
+TEST_F(child, nonzero_reserved_is_invalid_args)
+{
+	assert_each_bit_refused(_metadata, self->dev, &self->target, true);
+}
+
+TEST_F(child, invalid_args_are_reported_before_bad_handle)
+{
+	int handle = closed_fd();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(directions); i++)
+		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
+			       raw_call(self->dev, directions[i], handle, 0,
+					NULL, 1));
+}
+
+TEST_F_TIMEOUT(call, of_64_mib_copies_every_byte, 180)
+{
+	struct transfer done;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true,
+			     ZXMEM_MAX_TRANSFER, SEED_OLD);
+
+	done = twin_call(_metadata, self->dev, variant->write,
+			 self->target.pidfd, addr, ZXMEM_MAX_TRANSFER);
+	ASSERT_STATUS(ZX_OK, done.status);
+	ASSERT_EQ(ZXMEM_MAX_TRANSFER, done.actual);
+	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
+				     addr, ZXMEM_MAX_TRANSFER));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The target's memory, steps 8 to 11 and 14 of Documentation/zxmem.rst:
+ * no write into [vdso] or [vvar] (8); the first byte must be mapped (9),
+ * cacheable (10) and, for a write, forceable (11); a copy runs across
+ * adjacent mappings and stops at the first page that is a hole or one
+ * that step 10 or 11 would refuse, with actual saying how far it got.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define ZXMEM_TWINS
+#include "area.h"
+
+/* Write and read at @vaddr must both answer ZX_ERR_NO_MEMORY. */
+static void assert_no_memory_at(struct __test_metadata *_metadata, int dev,
+				struct target *t, uint64_t vaddr)
+{
+	size_t page = page_size();
+	struct transfer w, r;
+
+	w = write_pattern(_metadata, dev, t->pidfd, vaddr, page, SEED_NEW);
+	ASSERT_EQ(ZX_ERR_NO_MEMORY, w.status) {
+		TH_LOG("write at %#llx: %s", (unsigned long long)vaddr,
+		       zx_status_get_string(w.status));
+	}
+	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	r = read_pattern(_metadata, dev, t->pidfd, vaddr, page, SEED_OLD);
+	ASSERT_EQ(ZX_ERR_NO_MEMORY, r.status) {
+		TH_LOG("read at %#llx: %s", (unsigned long long)vaddr,
+		       zx_status_get_string(r.status));
+	}
+	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
+}
+
+TEST_F(child, unmapped_address_is_no_memory)
+{
+	size_t page = page_size();
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+	ASSERT_EQ(0, target_unmap(&self->target, addr, page));
+
+	assert_no_memory_at(_metadata, self->dev, &self->target, addr);
+	/* A forced write must not have mapped anything there. */
+	ASSERT_EQ(0, is_mapped(self->target.pid, addr));
+}
+
+TEST_F(child, address_zero_is_no_memory)
+{
+	ASSERT_EQ(0, target_trace(&self->target));
+	assert_no_memory_at(_metadata, self->dev, &self->target, 0);
+}
+
+TEST_F(child, kernel_address_is_no_memory)
+{
+	uint64_t addrs[] = {
+		KERNEL_ADDRESS,
+		-(uint64_t)page_size(),	/* the last page: vaddr + size wraps */
+		1ULL << 63,		/* not canonical */
+	};
+	unsigned int i;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	for (i = 0; i < ARRAY_SIZE(addrs); i++)
+		assert_no_memory_at(_metadata, self->dev, &self->target,
+				    addrs[i]);
+}
+
+/* A debugger's write: a few bytes, unaligned, across a page boundary. */
+TEST_F(child, unaligned_write_changes_exactly_those_bytes)
+{
+	static const uint8_t patch[] = { 0xcc, 0x90, 0x0f, 0x0b, 0xc3 };
+	size_t page = page_size(), at = page - 2;
+	uint8_t *expected, *seen;
+	struct transfer w;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
+	expected = map_buffer(_metadata, 2 * page);
+	seen = map_buffer(_metadata, 2 * page);
+	fill_pattern(expected, 2 * page, SEED_OLD);
+	memcpy(expected + at, patch, sizeof(patch));
+
+	w = raw_call(self->dev, true, self->target.pidfd, addr + at,
+		     (void *)patch, sizeof(patch));
+	ASSERT_ANSWERED(w);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(sizeof(patch), w.actual);
+	ASSERT_EQ(0, target_copy_out(&self->target, addr, 2 * page, seen));
+	ASSERT_EQ(0, memcmp(expected, seen, 2 * page));
+}
+
+TEST_F(child, unaligned_read_returns_exactly_those_bytes)
+{
+	size_t page = page_size(), at = page - 3, len = 7;
+	uint8_t expected[7], seen[7];
+	struct transfer r;
+	uint8_t *whole;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
+	whole = map_buffer(_metadata, 2 * page);
+	fill_pattern(whole, 2 * page, SEED_OLD);
+	memcpy(expected, whole + at, len);
+	memset(seen, 0, sizeof(seen));
+
+	r = raw_call(self->dev, false, self->target.pidfd, addr + at, seen,
+		     len);
+	ASSERT_ANSWERED(r);
+	ASSERT_STATUS(ZX_OK, r.status);
+	ASSERT_EQ(len, r.actual);
+	ASSERT_EQ(0, memcmp(expected, seen, len));
+}
+
+TEST_F(call, stops_at_hole_with_partial_actual)
+{
+	size_t page = page_size();
+	struct transfer done;
+	int64_t addr;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	/* Two pages, the second of them a hole. */
+	addr = target_region(_metadata, &self->target, false, 2 * page, SEED_OLD);
+	ASSERT_EQ(0, target_unmap(&self->target, addr + page, page));
+
+	done = twin_call(_metadata, self->dev, variant->write,
+			 self->target.pidfd, addr, 2 * page);
+	ASSERT_STATUS(ZX_OK, done.status);
+	ASSERT_EQ(page, done.actual);
+	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
+				     addr, page));
+	ASSERT_EQ(0, is_mapped(self->target.pid, addr + page));
+}
+
+TEST_F(child, write_runs_across_adjacent_mappings)
+{
+	size_t page = page_size();
+	struct transfer w;
+	int64_t addr;
+
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
+	/* Two VMAs now: read-write, then read-only. */
+	ASSERT_EQ(0, target_protect(&self->target, addr + page, page,
+				    PROT_READ));
+
+	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr,
+			  2 * page, SEED_NEW);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(2 * page, w.actual);
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, 2 * page,
+				       SEED_NEW));
+}
+
+TEST_F(child, write_stops_before_shared_readonly_mapping)
+{
+	struct child_request map_file = {
+		.op = CHILD_MAP,
+		.prot = PROT_READ,
+		.flags = MAP_SHARED | MAP_FIXED,
+		.open_flags = O_RDONLY,
+	};
+	size_t page = page_size();
+	struct transfer w;
+	char path[64];
+	int64_t addr;
+	int fd;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
+	ASSERT_LE(0, fd);
+	addr = target_region(_metadata, &self->target, false, 2 * page, SEED_OLD);
+	map_file.addr = addr + page;
+	map_file.len = page;
+	snprintf(map_file.path, sizeof(map_file.path), "%s", path);
+	ASSERT_EQ(addr + (int64_t)page, target_ask(&self->target, &map_file));
+	unlink(path);
+
+	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr,
+			  2 * page, SEED_NEW);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(page, w.actual);
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
+	ASSERT_EQ(0, target_mismatches(&self->target, addr + page, page,
+				       SEED_OLD));
+	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
+	close(fd);
+}
+
+/* Map a private page with pattern SEED_OLD, then give it protection @prot. */
+static int64_t target_map_protected(struct target *t, int prot)
+{
+	size_t page = page_size();
+	int64_t addr = target_map_anon(t, page, SEED_OLD);
+
+	if (addr < 0)
+		return addr;
+	if (target_protect(t, addr, page, prot))
+		return -1;
+	return addr;
+}
+
+/* A forced write into a private page the child may not write itself. */
+static void assert_write_is_forced(struct __test_metadata *_metadata, int dev,
+				   struct target *t, int prot)
+{
+	size_t page = page_size();
+	struct transfer w;
+	int64_t addr;
+
+	ASSERT_EQ(0, target_trace(t));
+	addr = target_map_protected(t, prot);
+	ASSERT_LT(0, addr);
+
+	w = write_pattern(_metadata, dev, t->pidfd, addr, page, SEED_NEW);
+	ASSERT_STATUS(ZX_OK, w.status);
+	ASSERT_EQ(page, w.actual);
+	/* Let the child look: PROT_EXEC alone may not be readable. */
+	ASSERT_EQ(0, target_protect(t, addr, page, PROT_READ));
+	ASSERT_EQ(0, target_mismatches(t, addr, page, SEED_NEW));
+}
+
+TEST_F(child, write_to_readonly_private_anonymous_is_forced)
+{
+	assert_write_is_forced(_metadata, self->dev, &self->target, PROT_READ);
+}
+
+TEST_F(child, write_to_exec_only_mapping_is_forced)
+{
+	assert_write_is_forced(_metadata, self->dev, &self->target, PROT_EXEC);
+}
+
+TEST_F(child, write_to_prot_none_mapping_is_forced)
+{
+	assert_write_is_forced(_metadata, self->dev, &self->target, PROT_NONE);
+}
+
+TEST_F(child, read_from_prot_none_mapping_succeeds)
+{
+	size_t page = page_size();
+	struct transfer r;
+	int64_t addr;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	addr = target_map_protected(&self->target, PROT_NONE);
+	ASSERT_LT(0, addr);
+
+	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
+			 SEED_OLD);
+	ASSERT_STATUS(ZX_OK, r.status);
+	ASSERT_EQ(page, r.actual);
+	ASSERT_EQ(0, r.mismatches);
+}
+
+/*
+ * A write into a read-only mapping (@flags) of a file: @expected, and the
+ * file unchanged either way; forced (ZX_OK), the mapping's copy changes.
+ */
+static void assert_file_mapping_write(struct __test_metadata *_metadata,
+				      int dev, struct target *t, int flags,
+				      zx_status_t expected)
+{
+	size_t page = page_size();
+	struct transfer w;
+	char path[64];
+	int64_t addr;
+	int fd;
+
+	ASSERT_EQ(0, target_trace(t));
+	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
+	ASSERT_LE(0, fd);
+	addr = target_map_file(t, path, O_RDONLY, PROT_READ, flags, page);
+	unlink(path);
+	ASSERT_LT(0, addr);
+
+	w = write_pattern(_metadata, dev, t->pidfd, addr, page, SEED_NEW);
+	ASSERT_STATUS(expected, w.status);
+	ASSERT_EQ(expected == ZX_OK ? page : ACTUAL_UNTOUCHED, w.actual);
+	ASSERT_EQ(0, target_mismatches(t, addr, page, expected == ZX_OK ?
+				       SEED_NEW : SEED_OLD));
+	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
+	close(fd);
+}
+
+TEST_F(child, write_to_readonly_private_file_mapping_leaves_file_unchanged)
+{
+	assert_file_mapping_write(_metadata, self->dev, &self->target,
+				  MAP_PRIVATE, ZX_OK);
+}
+
+TEST_F(child, write_to_shared_readonly_file_mapping_is_access_denied)
+{
+	assert_file_mapping_write(_metadata, self->dev, &self->target,
+				  MAP_SHARED, ZX_ERR_ACCESS_DENIED);
+}
+
+TEST_F(child, write_to_vdso_is_access_denied)
+{
+	uint8_t before[COPY_OUT_MAX], after[COPY_OUT_MAX];
+	struct mapping vdso;
+	struct transfer w;
+	size_t len;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	if (find_mapping(self->target.pid, "[vdso]", &vdso))
+		SKIP(return, "the child has no [vdso] mapping");
+	len = vdso.end - vdso.start;
+	ASSERT_GE(COPY_OUT_MAX, len);
+	ASSERT_EQ(0, target_copy_out(&self->target, vdso.start, len, before));
+
+	w = write_pattern(_metadata, self->dev, self->target.pidfd,
+			  vdso.start, len, SEED_NEW);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	/* One byte into the middle is refused just the same. */
+	w = write_pattern(_metadata, self->dev, self->target.pidfd,
+			  vdso.start + len / 2, 1, SEED_NEW);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	ASSERT_EQ(0, target_copy_out(&self->target, vdso.start, len, after));
+	ASSERT_EQ(0, memcmp(before, after, len));
+}
+
+TEST_F(child, read_from_vdso_returns_its_bytes)
+{
+	uint8_t theirs[COPY_OUT_MAX], read_back[COPY_OUT_MAX];
+	struct mapping vdso;
+	struct transfer r;
+	size_t len;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	if (find_mapping(self->target.pid, "[vdso]", &vdso))
+		SKIP(return, "the child has no [vdso] mapping");
+	len = vdso.end - vdso.start;
+	ASSERT_GE(COPY_OUT_MAX, len);
+	ASSERT_EQ(0, target_copy_out(&self->target, vdso.start, len, theirs));
+
+	r = raw_call(self->dev, false, self->target.pidfd, vdso.start,
+		     read_back, len);
+	ASSERT_ANSWERED(r);
+	ASSERT_STATUS(ZX_OK, r.status);
+	ASSERT_EQ(len, r.actual);
+	ASSERT_EQ(0, memcmp(theirs, read_back, len));
+}
+
+/* Step 8 (the vDSO) comes before step 10 (not cacheable). */
+TEST_F(child, write_to_vvar_is_access_denied)
+{
+	struct mapping vvar;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	if (find_mapping(self->target.pid, "[vvar]", &vvar))
+		SKIP(return, "the child has no [vvar] mapping");
+
+	assert_call_refused(_metadata, self->dev, true, self->target.pidfd,
+			    vvar.start, page_size(), ZX_ERR_ACCESS_DENIED);
+}
+
+TEST_F(child, read_from_vvar_is_bad_state)
+{
+	struct mapping vvar;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	if (find_mapping(self->target.pid, "[vvar]", &vvar))
+		SKIP(return, "the child has no [vvar] mapping");
+
+	assert_call_refused(_metadata, self->dev, false, self->target.pidfd,
+			    vvar.start, page_size(), ZX_ERR_BAD_STATE);
+}
+
+/* Step 8 looks at the whole range, before step 9 looks at its first byte. */
+TEST_F(child, write_from_hole_into_vvar_is_access_denied)
+{
+	size_t page = page_size();
+	struct mapping vvar, vdso;
+	struct transfer w;
+	uint64_t below;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	if (find_mapping(self->target.pid, "[vvar]", &vvar))
+		SKIP(return, "the child has no [vvar] mapping");
+	if (find_mapping(self->target.pid, "[vdso]", &vdso))
+		SKIP(return, "the child has no [vdso] mapping");
+	/* [vdso] sits below [vvar] on some kernels: start below both. */
+	below = (vdso.start < vvar.start ? vdso.start : vvar.start) - page;
+	if (is_mapped(self->target.pid, below))
+		SKIP(return, "the page below [vvar] and [vdso] is mapped");
+
+	w = write_pattern(_metadata, self->dev, self->target.pidfd, below,
+			  2 * page, SEED_NEW);
+	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, w.status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, w.actual);
+	ASSERT_EQ(0, is_mapped(self->target.pid, below));
+}
+
+TEST_F(call, io_mapping_is_bad_state)
+{
+	uint8_t before[64], after[64];
+	size_t page = page_size();
+	int64_t addr;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	addr = target_map_io(&self->target, 0, page);
+	if (addr < 0)
+		SKIP(return, "cannot map /dev/mem: %s", strerror(-addr));
+	ASSERT_EQ(0, target_copy_out(&self->target, addr, sizeof(before),
+				     before));
+
+	assert_call_refused(_metadata, self->dev, variant->write,
+			    self->target.pidfd, addr, sizeof(before),
+			    ZX_ERR_BAD_STATE);
+	ASSERT_EQ(0, target_copy_out(&self->target, addr, sizeof(after),
+				     after));
+	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));
+}
+
+/*
+ * An ordinary page with the BIOS area mapped right after it.  A copy that
+ * ran on into it would go through the mapping's ->access() (physical
+ * memory), so it must stop at the boundary.
+ */
+TEST_F(call, stops_before_io_mapping)
+{
+	uint8_t before[64], after[64];
+	size_t page = page_size();
+	struct transfer done;
+	int64_t addr, io;
+
+	addr = target_region(_metadata, &self->target, true, 2 * page, SEED_OLD);
+	io = target_map_io(&self->target, addr + page, page);
+	if (io < 0)
+		SKIP(return, "cannot map /dev/mem: %s", strerror(-io));
+	ASSERT_EQ(addr + (int64_t)page, io);
+	ASSERT_EQ(0, target_copy_out(&self->target, io, sizeof(before),
+				     before));
+
+	done = twin_call(_metadata, self->dev, variant->write,
+			 self->target.pidfd, addr, 2 * page);
+	ASSERT_STATUS(ZX_OK, done.status);
+	ASSERT_EQ(page, done.actual);
+	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
+				     addr, page));
+	ASSERT_EQ(0, target_copy_out(&self->target, io, sizeof(after), after));
+	ASSERT_EQ(0, memcmp(before, after, sizeof(before)));
+}
+
+TEST_HARNESS_MAIN
