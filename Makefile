@@ -164,6 +164,7 @@ debug-all: ksft-install ksft-debug
 		$(VM_OUT)/$(DEBUG_KERNEL) \
 		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
 			$(KSFT_OUT)/zxmem_debug.list) \
+		$(KSFT_OUT)/zxmem_tests.list \
 		$(VM_OUT)/debug-guest/run.sh
 	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts
 

@@ -74,10 +74,18 @@ if ! insmod ./zxmem.ko enable_debugging_syscalls=1; then
 	exit 1
 fi
 
-for area in gate arguments handle right state region buffer abi; do
-	run_tests "./${area}_test"
-done
-run_tests ./security_test
+# The VM suite's programs in the order of the Makefile's ZXMEM_TESTS
+# (zxmem_tests.list); api_test has run, compat_test follows.
+if programs=$(cat zxmem_tests.list); then
+	for p in $programs; do
+		case $p in
+		api_test | compat_test) ;;
+		*) run_tests "./$p" ;;
+		esac
+	done
+else
+	result zxmem_tests_list "not ok" "no zxmem_tests.list in the guest"
+fi
 # A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION,
 # not switched off on the command line).
 if [ -e /proc/sys/abi/vsyscall32 ] &&
