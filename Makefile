@@ -8,7 +8,10 @@
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
 #   make check-debug   the VM suite, fuzzer, race tests and fault injection on a
-#                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak
+#                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak and
+#                      zxmem.ko's line coverage (COVERAGE_GATE=0: no goal)
+#   make coverage      check-debug, and an HTML coverage report in
+#                      build/coverage
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
@@ -41,10 +44,14 @@ TEST_BINS = selftests/zxmem/zxmem_test selftests/zxmem/api_test \
 	    selftests/zxmem/compat_test selftests/zxmem/security_test
 DEBUG_BINS = selftests/zxmem/faults selftests/zxmem/fuzz selftests/zxmem/races
 DEBUG_KERNEL = 7.2-debug
+# The debug kernel has CONFIG_GCOV_KERNEL; scripts/coverage.sh says whether
+# the run met the coverage goal, and fails it if not, unless this is 0.
+COVERAGE_GATE ?= 1
+COVERAGE_HTML ?=
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
-	check-debug debug-all bench vm-bench \
+	check-debug coverage debug-all bench vm-bench \
 	check-all vm-check vm-demo vm-module
 
 all: modules
@@ -80,6 +87,10 @@ bench: deps
 
 check-debug: deps
 	@$(MAKE) --no-print-directory debug-all
+
+coverage: deps
+	@$(MAKE) --no-print-directory debug-all \
+		COVERAGE_HTML="--html $(CURDIR)/build/coverage"
 
 vm-test: deps
 	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
@@ -128,8 +139,11 @@ debug-all: $(TEST_BINS) $(DEBUG_BINS)
 	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
 		scripts/vm-suite.sh $(DEBUG_KERNEL) \
 		$(VM_OUT)/$(DEBUG_KERNEL) $(TEST_BINS) $(DEBUG_BINS) \
-		$(VM_OUT)/debug-guest/run.sh
-	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts
+		selftests/zxmem/gcov-dump.sh $(VM_OUT)/debug-guest/run.sh
+	-@ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
+		$(VM_OUT)/$(DEBUG_KERNEL) $(COVERAGE_HTML)
+	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts \
+		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts
 
 # Missed ratio targets are "not ok" lines, not a failed command: the
 # numbers are the product, so the plot is drawn either way.
