@@ -8,7 +8,10 @@
 #   make lint          only the static gates (checkpatch, sparse, ...)
 #   make vm-test       only the kselftests in the VM
 #   make check-debug   the VM suite, fuzzer, race tests and fault injection on a
-#                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak
+#                      KASAN/lockdep/kmemleak/UBSAN kernel, then kmemleak and
+#                      zxmem.ko's line coverage (COVERAGE_GATE=0: no goal)
+#   make coverage      check-debug, and an HTML coverage report in
+#                      build/coverage
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
@@ -57,10 +60,14 @@ ZXMEM_EXPECT = $(CURDIR)/selftests/zxmem/expected.txt
 TOOL_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi
 DEBUG_KERNEL = 7.2-debug
+# The debug kernel has CONFIG_GCOV_KERNEL; scripts/coverage.sh says whether
+# the run met the coverage goal, and fails it if not, unless this is 0.
+COVERAGE_GATE ?= 1
+COVERAGE_HTML ?=
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
-	check-debug debug-all bench vm-bench \
+	check-debug coverage debug-all bench vm-bench \
 	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug
 
 all: modules
@@ -95,6 +102,10 @@ bench: deps
 
 check-debug: deps
 	@$(MAKE) --no-print-directory debug-all
+
+coverage: deps
+	@$(MAKE) --no-print-directory debug-all \
+		COVERAGE_HTML="--html $(CURDIR)/build/coverage"
 
 vm-test: deps
 	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
@@ -164,9 +175,12 @@ debug-all: ksft-install ksft-debug
 		$(VM_OUT)/$(DEBUG_KERNEL) \
 		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
 			$(KSFT_OUT)/zxmem_debug.list) \
-		$(KSFT_OUT)/zxmem_tests.list \
+		$(KSFT_OUT)/zxmem_tests.list selftests/zxmem/gcov-dump.sh \
 		$(VM_OUT)/debug-guest/run.sh
-	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts
+	-@ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
+		$(VM_OUT)/$(DEBUG_KERNEL) $(COVERAGE_HTML)
+	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts \
+		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts
 
 selftests/zxmem/bench selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lpthread

@@ -888,6 +888,27 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 	return status;
 }
 
+/*
+ * The ABI (uapi/linux/zxmem.h, uapi/zircon/errors.h): one layout for 32-
+ * and 64-bit callers, and Zircon's status numbers.
+ */
+static_assert(sizeof(struct zxmem_io) == 48);
+static_assert(offsetof(struct zxmem_io, vaddr) == 0);
+static_assert(offsetof(struct zxmem_io, buffer) == 8);
+static_assert(offsetof(struct zxmem_io, buffer_size) == 16);
+static_assert(offsetof(struct zxmem_io, actual) == 24);
+static_assert(offsetof(struct zxmem_io, handle) == 32);
+static_assert(offsetof(struct zxmem_io, flags) == 36);
+static_assert(offsetof(struct zxmem_io, status) == 40);
+static_assert(offsetof(struct zxmem_io, reserved) == 44);
+static_assert(_IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY) == sizeof(struct zxmem_io));
+static_assert(_IOC_SIZE(ZXMEM_IOC_READ_MEMORY) == sizeof(struct zxmem_io));
+static_assert(ZXMEM_IOC_WRITE_MEMORY != ZXMEM_IOC_READ_MEMORY);
+static_assert(ZX_OK == 0 && ZX_ERR_NOT_SUPPORTED == -2 &&
+	      ZX_ERR_NO_MEMORY == -4 && ZX_ERR_INVALID_ARGS == -10 &&
+	      ZX_ERR_BAD_HANDLE == -11 && ZX_ERR_WRONG_TYPE == -12 &&
+	      ZX_ERR_BAD_STATE == -20 && ZX_ERR_ACCESS_DENIED == -30);
+
 static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct zxmem_io __user *uio = (struct zxmem_io __user *)arg;

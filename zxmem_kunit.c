@@ -30,28 +30,39 @@ static void args_valid_request_passes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), ZX_OK);
 }
 
+/* Each table case names itself, so a failure says which one it was. */
+#define ZXMEM_CASE_DESC(type)						\
+static void type##_desc(const struct type *c, char *desc)		\
+{									\
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);			\
+}
+
+struct size_case {
+	u64 size;
+	int status;
+	const char *desc;
+};
+
+static const struct size_case size_cases[] = {
+	{ 0, ZX_ERR_INVALID_ARGS, "size 0" },
+	{ 1, ZX_OK, "size 1" },
+	{ SZ_64M - 1, ZX_OK, "size 64 MiB - 1" },
+	{ SZ_64M, ZX_OK, "size 64 MiB, the largest" },
+	{ SZ_64M + 1ULL, ZX_ERR_INVALID_ARGS, "size 64 MiB + 1" },
+	{ U32_MAX + 1ULL, ZX_ERR_INVALID_ARGS, "size 4 GiB" },
+	{ U64_MAX, ZX_ERR_INVALID_ARGS, "size U64_MAX" },
+};
+
+ZXMEM_CASE_DESC(size_case)
+KUNIT_ARRAY_PARAM(size, size_cases, size_case_desc);
+
 static void args_size_bounds(struct kunit *test)
 {
-	static const struct {
-		u64 size;
-		int status;
-	} cases[] = {
-		{ 0, ZX_ERR_INVALID_ARGS },
-		{ 1, ZX_OK },
-		{ SZ_64M - 1, ZX_OK },
-		{ SZ_64M, ZX_OK },
-		{ SZ_64M + 1ULL, ZX_ERR_INVALID_ARGS },
-		{ U32_MAX + 1ULL, ZX_ERR_INVALID_ARGS },
-		{ U64_MAX, ZX_ERR_INVALID_ARGS },
-	};
+	const struct size_case *c = test->param_value;
 	struct zxmem_io io = zxmem_valid_io();
-	int i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		io.buffer_size = cases[i].size;
-		KUNIT_EXPECT_EQ_MSG(test, zxmem_check_args(&io), cases[i].status,
-				    "buffer_size %llu", cases[i].size);
-	}
+	io.buffer_size = c->size;
+	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), c->status);
 }
 
 static void args_null_buffer_is_invalid(struct kunit *test)
@@ -91,135 +102,160 @@ static void args_ignore_handle_vaddr_and_outputs(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, zxmem_check_args(&io), ZX_OK);
 }
 
+struct relation_case {
+	bool fd_writable, same_group, tracer, write;
+	int status;
+	const char *desc;
+};
+
+static const struct relation_case relation_cases[] = {
+	/* fd_writable, same_group, tracer, write */
+	{ true,  true,  false, true,  ZX_OK, "write own group" },
+	{ true,  false, true,  true,  ZX_OK, "write tracee" },
+	{ true,  true,  true,  true,  ZX_OK, "write own group, traced too" },
+	{ true,  false, false, true,  ZX_ERR_ACCESS_DENIED,
+	  "write a stranger" },
+	{ true,  false, false, false, ZX_ERR_ACCESS_DENIED,
+	  "read a stranger" },
+	{ false, true,  false, true,  ZX_ERR_ACCESS_DENIED,
+	  "write own group, fd read-only" },
+	{ false, false, true,  true,  ZX_ERR_ACCESS_DENIED,
+	  "write tracee, fd read-only" },
+	{ false, true,  false, false, ZX_OK, "read own group, fd read-only" },
+	{ false, false, true,  false, ZX_OK, "read tracee, fd read-only" },
+	{ false, false, false, false, ZX_ERR_ACCESS_DENIED,
+	  "read a stranger, fd read-only" },
+};
+
+ZXMEM_CASE_DESC(relation_case)
+KUNIT_ARRAY_PARAM(relation, relation_cases, relation_case_desc);
+
 static void relation_decision_table(struct kunit *test)
 {
-	static const struct {
-		bool fd_writable, same_group, tracer, write;
-		int status;
-	} cases[] = {
-		/* fd_writable, same_group, tracer, write */
-		{ true,  true,  false, true,  ZX_OK },
-		{ true,  false, true,  true,  ZX_OK },
-		{ true,  true,  true,  true,  ZX_OK },
-		{ true,  false, false, true,  ZX_ERR_ACCESS_DENIED },
-		{ true,  false, false, false, ZX_ERR_ACCESS_DENIED },
-		{ false, true,  false, true,  ZX_ERR_ACCESS_DENIED },
-		{ false, false, true,  true,  ZX_ERR_ACCESS_DENIED },
-		{ false, true,  false, false, ZX_OK },
-		{ false, false, true,  false, ZX_OK },
-		{ false, false, false, false, ZX_ERR_ACCESS_DENIED },
+	const struct relation_case *c = test->param_value;
+	struct zxmem_caller caller = {
+		.fd_writable = c->fd_writable,
+		.same_group = c->same_group,
+		.tracer = c->tracer,
 	};
-	int i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct zxmem_caller caller = {
-			.fd_writable = cases[i].fd_writable,
-			.same_group = cases[i].same_group,
-			.tracer = cases[i].tracer,
-		};
-
-		KUNIT_EXPECT_EQ_MSG(test,
-				    zxmem_decide_relation(&caller, cases[i].write),
-				    cases[i].status, "case %d", i);
-	}
+	KUNIT_EXPECT_EQ(test, zxmem_decide_relation(&caller, c->write),
+			c->status);
 }
+
+struct mm_access_case {
+	bool same_group, dumpable, capable;
+	int status;
+	const char *desc;
+};
+
+static const struct mm_access_case mm_access_cases[] = {
+	/* same_group, dumpable, capable */
+	{ true,  false, false, ZX_OK, "self, even non-dumpable" },
+	{ false, true,  false, ZX_OK, "tracer of a dumpable mm" },
+	{ false, false, true,  ZX_OK, "tracer with CAP_SYS_PTRACE" },
+	{ false, true,  true,  ZX_OK, "dumpable and CAP_SYS_PTRACE" },
+	{ false, false, false, ZX_ERR_ACCESS_DENIED,
+	  "tracer of a non-dumpable mm" },
+};
+
+ZXMEM_CASE_DESC(mm_access_case)
+KUNIT_ARRAY_PARAM(mm_access, mm_access_cases, mm_access_case_desc);
 
 static void mm_access_decision_table(struct kunit *test)
 {
-	static const struct {
-		bool same_group, dumpable, capable;
-		int status;
-	} cases[] = {
-		/* same_group, dumpable, capable */
-		{ true,  false, false, ZX_OK },	/* self, even non-dumpable */
-		{ false, true,  false, ZX_OK },	/* tracer of a dumpable mm */
-		{ false, false, true,  ZX_OK },	/* CAP_SYS_PTRACE */
-		{ false, true,  true,  ZX_OK },
-		{ false, false, false, ZX_ERR_ACCESS_DENIED },
+	const struct mm_access_case *c = test->param_value;
+	struct zxmem_caller caller = {
+		.tracer = !c->same_group,
+		.same_group = c->same_group,
+		.dumpable = c->dumpable,
+		.capable = c->capable,
 	};
-	int i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct zxmem_caller caller = {
-			.tracer = !cases[i].same_group,
-			.same_group = cases[i].same_group,
-			.dumpable = cases[i].dumpable,
-			.capable = cases[i].capable,
-		};
-
-		KUNIT_EXPECT_EQ_MSG(test, zxmem_decide_mm_access(&caller),
-				    cases[i].status, "case %d", i);
-	}
+	KUNIT_EXPECT_EQ(test, zxmem_decide_mm_access(&caller), c->status);
 }
+
+struct vdso_case {
+	const char *name;
+	bool vdso;
+	const char *desc;
+};
+
+static const struct vdso_case vdso_cases[] = {
+	{ "[vdso]", true, "[vdso]" },
+	{ "[vvar]", true, "[vvar]" },
+	{ "[vvar_vclock]", true, "[vvar_vclock]" },
+	{ NULL, false, "no name" },
+	{ "[stack]", false, "[stack]" },
+	{ "[heap]", false, "[heap]" },
+	{ "[vsyscall]", false, "[vsyscall]" },
+	{ "[vdso", false, "[vdso without the bracket" },
+	{ "", false, "empty name" },
+};
+
+ZXMEM_CASE_DESC(vdso_case)
+KUNIT_ARRAY_PARAM(vdso, vdso_cases, vdso_case_desc);
 
 static void vdso_names(struct kunit *test)
 {
-	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vdso]"));
-	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vvar]"));
-	KUNIT_EXPECT_TRUE(test, zxmem_is_vdso_name("[vvar_vclock]"));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name(NULL));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[stack]"));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[heap]"));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[vsyscall]"));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name("[vdso"));
-	KUNIT_EXPECT_FALSE(test, zxmem_is_vdso_name(""));
+	const struct vdso_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, zxmem_is_vdso_name(c->name), c->vdso);
 }
+
+struct vma_case {
+	vm_flags_t flags;
+	bool write;
+	int status;
+	const char *desc;
+};
+
+static const struct vma_case vma_cases[] = {
+	{ VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC,
+	  true, ZX_OK, "write private read-only code (COW)" },
+	{ VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, true, ZX_OK,
+	  "write private execute-only" },
+	{ VM_MAYREAD | VM_MAYWRITE, true, ZX_OK, "write private PROT_NONE" },
+	{ VM_MAYREAD | VM_MAYWRITE, false, ZX_OK, "read private PROT_NONE" },
+	{ VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
+	  VM_MAYSHARE, true, ZX_OK, "write writable shared" },
+	{ VM_READ | VM_MAYREAD | VM_MAYSHARE, true, ZX_ERR_ACCESS_DENIED,
+	  "write shared read-only file (no COW)" },
+	{ VM_READ | VM_MAYREAD | VM_MAYSHARE, false, ZX_OK,
+	  "read shared read-only file" },
+	{ VM_READ | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE,
+	  true, ZX_ERR_ACCESS_DENIED,
+	  "write shared, once writable, now read-only" },
+	/* whether GUP forces hugetlb depends on the kernel */
+	{ VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB, true, ZX_OK,
+	  "write private read-only hugetlb" },
+	{ VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB,
+	  true, ZX_OK, "write private writable hugetlb" },
+	{ VM_READ | VM_WRITE | VM_IO | VM_MAYREAD | VM_MAYWRITE, true,
+	  ZX_ERR_BAD_STATE, "write VM_IO" },
+	{ VM_READ | VM_PFNMAP | VM_MAYREAD, false, ZX_ERR_BAD_STATE,
+	  "read VM_PFNMAP" },
+	{ VM_READ | VM_IO | VM_PFNMAP | VM_MAYREAD, true, ZX_ERR_BAD_STATE,
+	  "write VM_IO | VM_PFNMAP" },
+	{ 0, false, ZX_ERR_ACCESS_DENIED, "read a mapping nothing may read" },
+};
+
+ZXMEM_CASE_DESC(vma_case)
+KUNIT_ARRAY_PARAM(vma, vma_cases, vma_case_desc);
 
 static void vma_status_table(struct kunit *test)
 {
-	static const struct {
-		vm_flags_t flags;
-		bool write;
-		int status;
-	} cases[] = {
-		/* private read-only code: forced through copy-on-write */
-		{ VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC,
-		  true, ZX_OK },
-		/* execute-only and PROT_NONE private mappings */
-		{ VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC, true, ZX_OK },
-		{ VM_MAYREAD | VM_MAYWRITE, true, ZX_OK },
-		{ VM_MAYREAD | VM_MAYWRITE, false, ZX_OK },
-		/* writable shared mapping */
-		{ VM_READ | VM_WRITE | VM_SHARED | VM_MAYREAD | VM_MAYWRITE |
-		  VM_MAYSHARE, true, ZX_OK },
-		/* shared read-only file mapping cannot be forced */
-		{ VM_READ | VM_MAYREAD | VM_MAYSHARE, true,
-		  ZX_ERR_ACCESS_DENIED },
-		{ VM_READ | VM_MAYREAD | VM_MAYSHARE, false, ZX_OK },
-		/* shared, writable once, now read-only: still not COW */
-		{ VM_READ | VM_SHARED | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE,
-		  true, ZX_ERR_ACCESS_DENIED },
-		/* hugetlb: whether GUP forces it depends on the kernel */
-		{ VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB, true,
-		  ZX_OK },
-		{ VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_HUGETLB,
-		  true, ZX_OK },
-		/* not cacheable, either way */
-		{ VM_READ | VM_WRITE | VM_IO | VM_MAYREAD | VM_MAYWRITE, true,
-		  ZX_ERR_BAD_STATE },
-		{ VM_READ | VM_PFNMAP | VM_MAYREAD, false, ZX_ERR_BAD_STATE },
-		{ VM_READ | VM_IO | VM_PFNMAP | VM_MAYREAD, true,
-		  ZX_ERR_BAD_STATE },
-		/* nothing may ever read it */
-		{ 0, false, ZX_ERR_ACCESS_DENIED },
-	};
-	int i, unforced;
+	const struct vma_case *c = test->param_value;
+	int unforced;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(cases[i].flags,
-							   cases[i].write,
-							   true),
-				    cases[i].status, "case %d", i);
-		/* Without force only VM_WRITE takes a write. */
-		unforced = cases[i].status;
-		if (cases[i].write && !(cases[i].flags & VM_WRITE) &&
-		    unforced == ZX_OK)
-			unforced = ZX_ERR_ACCESS_DENIED;
-		KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(cases[i].flags,
-							   cases[i].write,
-							   false),
-				    unforced, "case %d, no force", i);
-	}
+	KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(c->flags, c->write, true),
+			    c->status, "may force");
+	/* Without force only VM_WRITE takes a write. */
+	unforced = c->status;
+	if (c->write && !(c->flags & VM_WRITE) && unforced == ZX_OK)
+		unforced = ZX_ERR_ACCESS_DENIED;
+	KUNIT_EXPECT_EQ_MSG(test, zxmem_vma_status(c->flags, c->write, false),
+			    unforced, "may not force");
 }
 
 static void force_override_modes(struct kunit *test)
@@ -276,23 +312,37 @@ static void overlaps_is_half_open(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, zxmem_overlaps(0x1000, 0x9000, 0x3000, 0x4000));
 }
 
+struct chunk_case {
+	size_t len;
+	const char *desc;
+};
+
+static const struct chunk_case chunk_cases[] = {
+	{ 1, "1 byte" },
+	{ 4095, "4095 bytes" },
+	{ 4096, "4096 bytes" },
+	{ 4097, "4097 bytes" },
+	{ SZ_16K - 1, "one chunk - 1" },
+	{ SZ_16K, "one chunk" },
+	{ SZ_16K + 1, "one chunk + 1" },
+	{ SZ_64M, "64 MiB" },
+};
+
+ZXMEM_CASE_DESC(chunk_case)
+KUNIT_ARRAY_PARAM(chunk, chunk_cases, chunk_case_desc);
+
 static void chunks_cover_the_range_exactly(struct kunit *test)
 {
-	static const size_t lens[] = { 1, 4095, 4096, 4097, SZ_16K - 1,
-				       SZ_16K, SZ_16K + 1, SZ_64M };
-	int i;
+	const struct chunk_case *c = test->param_value;
+	size_t done = 0, steps = 0, chunk;
 
-	for (i = 0; i < ARRAY_SIZE(lens); i++) {
-		size_t done = 0, steps = 0, chunk;
-
-		while ((chunk = zxmem_chunk_len(done, lens[i], SZ_16K))) {
-			KUNIT_ASSERT_LE(test, chunk, (size_t)SZ_16K);
-			done += chunk;
-			steps++;
-		}
-		KUNIT_EXPECT_EQ(test, done, lens[i]);
-		KUNIT_EXPECT_EQ(test, steps, DIV_ROUND_UP(lens[i], SZ_16K));
+	while ((chunk = zxmem_chunk_len(done, c->len, SZ_16K))) {
+		KUNIT_ASSERT_LE(test, chunk, (size_t)SZ_16K);
+		done += chunk;
+		steps++;
 	}
+	KUNIT_EXPECT_EQ(test, done, c->len);
+	KUNIT_EXPECT_EQ(test, steps, DIV_ROUND_UP(c->len, SZ_16K));
 }
 
 static void pages_spanned_counts_partial_pages(struct kunit *test)
@@ -308,23 +358,43 @@ static void pages_spanned_counts_partial_pages(struct kunit *test)
 			(unsigned long)(SZ_64M / PAGE_SIZE));
 }
 
+struct copy_status_case {
+	size_t done;
+	bool buffer_fault;
+	long pin_error;
+	bool forced_hugetlb;
+	int status;
+	const char *desc;
+};
+
+static const struct copy_status_case copy_status_cases[] = {
+	{ 1, false, 0, false, ZX_OK, "1 byte copied" },
+	{ SZ_64M, false, 0, false, ZX_OK, "64 MiB copied" },
+	{ 0, false, 0, false, ZX_ERR_NO_MEMORY, "nothing copied" },
+	{ 0, true, 0, false, ZX_ERR_INVALID_ARGS,
+	  "bad buffer, nothing copied" },
+	{ 4096, true, 0, false, ZX_ERR_INVALID_ARGS,
+	  "bad buffer after a page" },
+	/* a kernel whose GUP refuses to force hugetlb */
+	{ 0, false, -EFAULT, true, ZX_ERR_ACCESS_DENIED,
+	  "forced hugetlb write refused" },
+	{ 0, false, -EFAULT, false, ZX_ERR_NO_MEMORY,
+	  "EFAULT, not hugetlb" },
+	{ 0, false, -ENOMEM, true, ZX_ERR_NO_MEMORY,
+	  "ENOMEM on forced hugetlb" },
+};
+
+ZXMEM_CASE_DESC(copy_status_case)
+KUNIT_ARRAY_PARAM(copy_status, copy_status_cases, copy_status_case_desc);
+
 static void copy_status_mapping(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(1, false, 0, false), ZX_OK);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(SZ_64M, false, 0, false), ZX_OK);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, 0, false),
-			ZX_ERR_NO_MEMORY);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, true, 0, false),
-			ZX_ERR_INVALID_ARGS);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(4096, true, 0, false),
-			ZX_ERR_INVALID_ARGS);
-	/* A kernel whose GUP refuses to force hugetlb */
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -EFAULT, true),
-			ZX_ERR_ACCESS_DENIED);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -EFAULT, false),
-			ZX_ERR_NO_MEMORY);
-	KUNIT_EXPECT_EQ(test, zxmem_copy_status(0, false, -ENOMEM, true),
-			ZX_ERR_NO_MEMORY);
+	const struct copy_status_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, zxmem_copy_status(c->done, c->buffer_fault,
+						c->pin_error,
+						c->forced_hugetlb),
+			c->status);
 }
 
 static void retries_end_unless_the_faults_move_on(struct kunit *test)
@@ -353,49 +423,24 @@ static void retries_end_unless_the_faults_move_on(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, zxmem_may_retry(&r, PAGE_SIZE));
 }
 
-static void status_values_match_zircon(struct kunit *test)
-{
-	/* user space compares against these numbers: they are ABI */
-	KUNIT_EXPECT_EQ(test, ZX_OK, 0);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_NOT_SUPPORTED, -2);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_NO_MEMORY, -4);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_INVALID_ARGS, -10);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_BAD_HANDLE, -11);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_WRONG_TYPE, -12);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_BAD_STATE, -20);
-	KUNIT_EXPECT_EQ(test, ZX_ERR_ACCESS_DENIED, -30);
-}
-
-static void abi_layout_is_fixed(struct kunit *test)
-{
-	KUNIT_EXPECT_EQ(test, sizeof(struct zxmem_io), (size_t)48);
-	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, actual), (size_t)24);
-	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, handle), (size_t)32);
-	KUNIT_EXPECT_EQ(test, offsetof(struct zxmem_io, status), (size_t)40);
-	KUNIT_EXPECT_EQ(test, _IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY), 48);
-	KUNIT_EXPECT_NE(test, ZXMEM_IOC_WRITE_MEMORY, ZXMEM_IOC_READ_MEMORY);
-}
-
 static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(args_valid_request_passes),
-	KUNIT_CASE(args_size_bounds),
+	KUNIT_CASE_PARAM(args_size_bounds, size_gen_params),
 	KUNIT_CASE(args_null_buffer_is_invalid),
 	KUNIT_CASE(args_every_flag_and_reserved_bit_is_invalid),
 	KUNIT_CASE(args_ignore_handle_vaddr_and_outputs),
-	KUNIT_CASE(relation_decision_table),
-	KUNIT_CASE(mm_access_decision_table),
-	KUNIT_CASE(vdso_names),
-	KUNIT_CASE(vma_status_table),
+	KUNIT_CASE_PARAM(relation_decision_table, relation_gen_params),
+	KUNIT_CASE_PARAM(mm_access_decision_table, mm_access_gen_params),
+	KUNIT_CASE_PARAM(vdso_names, vdso_gen_params),
+	KUNIT_CASE_PARAM(vma_status_table, vma_gen_params),
 	KUNIT_CASE(force_override_modes),
 	KUNIT_CASE(page_bits_cover_the_touched_pages),
 	KUNIT_CASE(range_end_clamps_instead_of_wrapping),
 	KUNIT_CASE(overlaps_is_half_open),
-	KUNIT_CASE(chunks_cover_the_range_exactly),
+	KUNIT_CASE_PARAM(chunks_cover_the_range_exactly, chunk_gen_params),
 	KUNIT_CASE(pages_spanned_counts_partial_pages),
-	KUNIT_CASE(copy_status_mapping),
+	KUNIT_CASE_PARAM(copy_status_mapping, copy_status_gen_params),
 	KUNIT_CASE(retries_end_unless_the_faults_move_on),
-	KUNIT_CASE(status_values_match_zircon),
-	KUNIT_CASE(abi_layout_is_fixed),
 	{}
 };
 

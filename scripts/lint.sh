@@ -76,10 +76,46 @@ spdx() {
 	done
 }
 
-coccicheck() {
-	make -s -C "$ksrc" coccicheck MODE=report M="$repo" 2>&1 |
-		grep -E "^$repo/[^:]+:[0-9]+"
+# coccicheck DIR: every semantic patch of the kernel tree in report mode on
+# DIR.  Prints the findings; fails (status 1, with the reason) when the tool
+# did not do its work: spatch missing, a semantic patch skipped (spatch too
+# old for it), spatch failing, or fewer spatch runs than semantic patches
+# (the kernel's script echoes each spatch command it runs).
+coccicheck_run() {
+	local dir=$1 log=$work/coccicheck.log total ran status
+
+	command -v spatch >/dev/null || { echo "spatch not found (coccinelle)"; return 1; }
+	total=$(find "$ksrc/scripts/coccinelle" -name '*.cocci' -type f | wc -l)
+	make -s -C "$ksrc" coccicheck MODE=report M="$dir" ${COCCI:+COCCI="$COCCI"} \
+		>"$log" 2>&1
+	status=$?
+	[ -n "${COCCI:-}" ] && total=1
+	ran=$(grep -c -- ' --cocci-file ' "$log")
+	if [ "$status" -ne 0 ] || grep -q '^coccicheck failed' "$log" ||
+	   grep -q '^Skipping coccinelle SmPL patch' "$log" || [ "$ran" -ne "$total" ]; then
+		echo "coccicheck: exit status $status, spatch ran $ran of $total semantic patches:"
+		grep -v -e ' --cocci-file ' -e '^[0-9]* files match$' "$log" | tail -n 20
+		return 1
+	fi
+	grep -E "^$dir/[^:]+:[0-9]+" "$log"
 	return 0
+}
+
+# The gate: no finding on the module, and a known defect (a NULL check
+# before kfree(), scripts/coccinelle/free/ifnullfree.cocci) found in a file
+# planted for it, so that a spatch that runs but matches nothing fails too.
+coccicheck() {
+	local found
+
+	mkdir -p "$work/cocci" &&
+		printf '%s\n' '#include <linux/slab.h>' \
+			'void f(void *p)' '{' '	if (p)' '		kfree(p);' '}' \
+			>"$work/cocci/planted.c" || return 1
+	found=$(COCCI=$ksrc/scripts/coccinelle/free/ifnullfree.cocci \
+		coccicheck_run "$work/cocci") || { echo "$found"; return 1; }
+	grep -q 'planted.c:5:.*NULL check before' <<<"$found" ||
+		{ echo "coccicheck: ifnullfree.cocci missed the planted defect: $found"; return 1; }
+	coccicheck_run "$repo"
 }
 
 cd "$repo" || exit 1

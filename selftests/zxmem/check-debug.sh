@@ -183,5 +183,7 @@ if rmmod zxmem; then
 else
 	result module_unloads_cleanly "not ok"
 fi
+# make coverage: the counters, which gcov_persist keeps after the rmmod.
+[ -f ./gcov-dump.sh ] && sh ./gcov-dump.sh
 echo "# check-debug: done ($(date +%T))"
 exit "$failed"
