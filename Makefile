@@ -15,6 +15,8 @@
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
+#   make mutants       plant each fault of scripts/mutants.list in a scratch
+#                      copy and run the suite: ends "N killed, M survived"
 #   make clean
 #
 # demo and check install what they need (Debian packages, as root) and boot
@@ -67,7 +69,7 @@ COVERAGE_HTML ?=
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
-	check-debug coverage debug-all bench vm-bench \
+	check-debug coverage debug-all bench vm-bench mutants \
 	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug
 
 all: modules
@@ -106,6 +108,10 @@ check-debug: deps
 coverage: deps
 	@$(MAKE) --no-print-directory debug-all \
 		COVERAGE_HTML="--html $(CURDIR)/build/coverage"
+
+# MUTANTS=a,b MUTANTS_KERNEL=7.2 MUTANTS_DEBUG=1 ...: see scripts/mutants.sh
+mutants: deps
+	@scripts/mutants.sh
 
 vm-test: deps
 	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
