@@ -138,6 +138,39 @@ TEST_F(call, stops_at_hole_with_partial_actual)
 	ASSERT_EQ(0, is_mapped(self->target.pid, addr + page));
 }
 
+/*
+ * A mapping that runs past the end of its file: the page beyond the end
+ * has nothing behind it (an access there is SIGBUS), so the checks let
+ * the copy run through the whole mapping and the copy stops at the end
+ * of the file.  actual is what was copied, not what the checks allowed.
+ */
+TEST_F(call, stops_at_the_end_of_the_file_behind_a_mapping)
+{
+	size_t page = page_size();
+	struct transfer done;
+	char path[64];
+	int64_t addr;
+	int fd;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
+	ASSERT_LE(0, fd);
+	addr = target_map_file(&self->target, path, O_RDONLY,
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE, 2 * page);
+	unlink(path);
+	ASSERT_LT(0, addr);
+
+	done = twin_call(_metadata, self->dev, variant->write,
+			 self->target.pidfd, addr, 2 * page);
+	ASSERT_STATUS(ZX_OK, done.status);
+	ASSERT_EQ(page, done.actual);
+	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
+				     addr, page));
+	/* A private mapping: the file keeps its bytes. */
+	ASSERT_EQ(0, file_mismatches(fd, page, SEED_OLD));
+	close(fd);
+}
+
 TEST_F(child, write_runs_across_adjacent_mappings)
 {
 	size_t page = page_size();
