@@ -901,9 +901,6 @@ static_assert(offsetof(struct zxmem_io, handle) == 32);
 static_assert(offsetof(struct zxmem_io, flags) == 36);
 static_assert(offsetof(struct zxmem_io, status) == 40);
 static_assert(offsetof(struct zxmem_io, reserved) == 44);
-static_assert(_IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY) == sizeof(struct zxmem_io));
-static_assert(_IOC_SIZE(ZXMEM_IOC_READ_MEMORY) == sizeof(struct zxmem_io));
-static_assert(ZXMEM_IOC_WRITE_MEMORY != ZXMEM_IOC_READ_MEMORY);
 static_assert(ZX_OK == 0 && ZX_ERR_NOT_SUPPORTED == -2 &&
 	      ZX_ERR_NO_MEMORY == -4 && ZX_ERR_INVALID_ARGS == -10 &&
 	      ZX_ERR_BAD_HANDLE == -11 && ZX_ERR_WRONG_TYPE == -12 &&
@@ -916,6 +913,14 @@ static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	u64 actual = 0;
 	bool write;
 	int status;
+
+	/*
+	 * The commands carry the struct's size; _IOC() is no integer
+	 * constant expression for clang, so not static_assert() above.
+	 */
+	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY) != sizeof(io));
+	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_READ_MEMORY) != sizeof(io));
+	BUILD_BUG_ON(ZXMEM_IOC_WRITE_MEMORY == ZXMEM_IOC_READ_MEMORY);
 
 	switch (cmd) {
 	case ZXMEM_IOC_WRITE_MEMORY:
