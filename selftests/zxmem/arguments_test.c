@@ -51,48 +51,44 @@ TEST_F(child, zero_size_is_invalid_args)
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
 }
 
-TEST_F(child, size_above_64_mib_is_invalid_args)
+/* Each of @sizes, both ways, refused at step 2 with the target unchanged. */
+static void assert_sizes_refused(struct __test_metadata *_metadata, int dev,
+				 struct target *t, const uint64_t *sizes,
+				 unsigned int count)
 {
-	uint64_t sizes[] = { ZXMEM_MAX_TRANSFER + 1, SIZE_MAX };
 	size_t page = page_size();
 	unsigned int i, d;
 	uint8_t *buf;
 	int64_t addr;
 
-	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+	addr = target_region(_metadata, t, true, page, SEED_OLD);
 	/* The size is refused before the buffer is looked at. */
 	buf = map_buffer(_metadata, page);
 	fill_pattern(buf, page, SEED_NEW);
 
-	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+	for (i = 0; i < count; i++)
 		for (d = 0; d < ARRAY_SIZE(directions); d++)
 			ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
-				       raw_call(self->dev, directions[d],
-						self->target.pidfd, addr, buf,
-						sizes[i]));
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+				       raw_call(dev, directions[d], t->pidfd,
+						addr, buf, sizes[i]));
+	ASSERT_EQ(0, target_mismatches(t, addr, page, SEED_OLD));
+}
+
+TEST_F(child, size_above_64_mib_is_invalid_args)
+{
+	const uint64_t sizes[] = { ZXMEM_MAX_TRANSFER + 1, SIZE_MAX };
+
+	assert_sizes_refused(_metadata, self->dev, &self->target, sizes,
+			     ARRAY_SIZE(sizes));
 }
 
 /* A kernel that kept buffer_size in 32 bits would see one page here. */
 TEST_F(child, size_wider_than_32_bits_is_invalid_args)
 {
-	size_t page = page_size();
-	uint64_t sizes[] = { (1ULL << 32) + page, 1ULL << 63 };
-	unsigned int i, d;
-	uint8_t *buf;
-	int64_t addr;
+	const uint64_t sizes[] = { (1ULL << 32) + page_size(), 1ULL << 63 };
 
-	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
-
-	for (d = 0; d < ARRAY_SIZE(directions); d++)
-		for (i = 0; i < ARRAY_SIZE(sizes); i++)
-			ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
-				       raw_call(self->dev, directions[d],
-						self->target.pidfd, addr, buf,
-						sizes[i]));
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
+	assert_sizes_refused(_metadata, self->dev, &self->target, sizes,
+			     ARRAY_SIZE(sizes));
 }
 
 /* Each bit of flags (@reserved false) or of reserved, alone, is refused. */

@@ -116,26 +116,10 @@ static void disarm(const char *attr)
 	write_file(path, "N");
 }
 
-/*
- * Failures attrs[@i] may still inject (its "times"), or -1.  debugfs
- * attributes cannot be pread(): each read opens the file anew.
- */
+/* Failures attrs[@i] may still inject (its "times"), or -1. */
 static long left(int i)
 {
-	char path[256], text[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/times", attrs[i]);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	return strtol(text, NULL, 10);
+	return zxmem_fault_times_left(attrs[i]);
 }
 
 /*

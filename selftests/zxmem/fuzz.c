@@ -1515,27 +1515,6 @@ static void pick_call(struct call *c)
 
 /* Running it */
 
-/*
- * One "times" knob: how many failures it may still inject; -1 if unknown.
- * debugfs attributes cannot be pread(): each read opens the file anew.
- */
-static long fi_left(int i)
-{
-	char path[64], text[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), DEBUGFS "/%s/times", fi_attr[i]);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	text[n] = '\0';
-	return strtol(text, NULL, 10);
-}
 
 static long fuzz_ioctl(int dev, struct call *c, void *arg)
 {
@@ -2043,7 +2022,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (i = 0; i < 2; i++) {
-			fi_before[i] = fi_left(i);
+			fi_before[i] = zxmem_fault_times_left(fi_attr[i]);
 			if (fi_before[i] <= 0) {
 				printf("1..1\nnot ok 1 %ssetup # %s/%s/times must hold a positive count (it counts the injected failures down)\n",
 				       prefix, DEBUGFS, fi_attr[i]);
@@ -2116,7 +2095,7 @@ int main(int argc, char **argv)
 	}
 	elapsed = now() - start;
 	for (i = 0; fault_injection && i < 2; i++) {
-		fi_after = fi_left(i);
+		fi_after = zxmem_fault_times_left(fi_attr[i]);
 		if (fi_after < 0 || fi_after > fi_before[i])
 			printf("# %s/%s/times read %ld, then %ld: no count of the injected failures\n",
 			       DEBUGFS, fi_attr[i], fi_before[i], fi_after);

@@ -332,6 +332,25 @@ TEST_F(child, write_to_shared_readonly_file_mapping_is_access_denied)
 				  MAP_SHARED, ZX_ERR_ACCESS_DENIED);
 }
 
+/*
+ * Trace @t and find its [vdso]: its length, with its bytes as the child
+ * itself sends them (not through zxmem) in @bytes; 0 if it has no vDSO.
+ */
+static size_t traced_vdso(struct __test_metadata *_metadata,
+			  struct target *t, struct mapping *vdso,
+			  uint8_t bytes[COPY_OUT_MAX])
+{
+	size_t len;
+
+	ASSERT_EQ(0, target_trace(t));
+	if (find_mapping(t->pid, "[vdso]", vdso))
+		return 0;
+	len = vdso->end - vdso->start;
+	ASSERT_GE(COPY_OUT_MAX, len);
+	ASSERT_EQ(0, target_copy_out(t, vdso->start, len, bytes));
+	return len;
+}
+
 TEST_F(child, write_to_vdso_is_access_denied)
 {
 	uint8_t before[COPY_OUT_MAX], after[COPY_OUT_MAX];
@@ -339,12 +358,9 @@ TEST_F(child, write_to_vdso_is_access_denied)
 	struct transfer w;
 	size_t len;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	if (find_mapping(self->target.pid, "[vdso]", &vdso))
+	len = traced_vdso(_metadata, &self->target, &vdso, before);
+	if (!len)
 		SKIP(return, "the child has no [vdso] mapping");
-	len = vdso.end - vdso.start;
-	ASSERT_GE(COPY_OUT_MAX, len);
-	ASSERT_EQ(0, target_copy_out(&self->target, vdso.start, len, before));
 
 	w = write_pattern(_metadata, self->dev, self->target.pidfd,
 			  vdso.start, len, SEED_NEW);
@@ -366,12 +382,9 @@ TEST_F(child, read_from_vdso_returns_its_bytes)
 	struct transfer r;
 	size_t len;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	if (find_mapping(self->target.pid, "[vdso]", &vdso))
+	len = traced_vdso(_metadata, &self->target, &vdso, theirs);
+	if (!len)
 		SKIP(return, "the child has no [vdso] mapping");
-	len = vdso.end - vdso.start;
-	ASSERT_GE(COPY_OUT_MAX, len);
-	ASSERT_EQ(0, target_copy_out(&self->target, vdso.start, len, theirs));
 
 	r = raw_call(self->dev, false, self->target.pidfd, vdso.start,
 		     read_back, len);
