@@ -37,8 +37,7 @@ TEST_F(child, unknown_ioctl_command_is_enotty)
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		sent = raw_request(self->target.pidfd, addr, buf, page);
@@ -148,8 +147,7 @@ TEST_F(child, success_writes_back_only_status_and_actual)
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 	request = raw_request(self->target.pidfd, addr, buf, page);
 
 	assert_writes_back_only_status(_metadata, self->dev,
@@ -249,8 +247,7 @@ TEST_F(status, writes_back_status_always_and_actual_only_on_zx_ok)
 	/* Every step passes but the one that answers expected. */
 	addr = target_region(_metadata, &self->target,
 			     expected != ZX_ERR_ACCESS_DENIED, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 	request = raw_request(self->target.pidfd, addr, buf, page);
 	/* Reads are not gated: they answer ZX_OK with writes off. */
 	read_expected = expected == ZX_ERR_NOT_SUPPORTED ? ZX_OK : expected;

@@ -255,6 +255,22 @@ static int fake_device(void)
 	return fd;
 }
 
+/* The fake's @nth call was @cmd on @fd, with exactly these fields. */
+static void expect_request(struct __test_metadata *_metadata, int nth,
+			   int fd, unsigned long cmd, uint32_t handle,
+			   uint64_t vaddr, const void *buffer, size_t size)
+{
+	EXPECT_EQ(nth, fake.calls);
+	EXPECT_EQ(fd, fake.fd);
+	EXPECT_EQ(cmd, fake.cmd);
+	EXPECT_EQ(handle, fake.seen.handle);
+	EXPECT_EQ(vaddr, fake.seen.vaddr);
+	EXPECT_EQ((uintptr_t)buffer, fake.seen.buffer);
+	EXPECT_EQ(size, fake.seen.buffer_size);
+	EXPECT_EQ(0u, fake.seen.flags);
+	EXPECT_EQ(0u, fake.seen.reserved);
+}
+
 TEST(api_passes_the_request_to_the_kernel_unchanged)
 {
 	static const char src[] = "breakpoint";
@@ -267,27 +283,12 @@ TEST(api_passes_the_request_to_the_kernel_unchanged)
 
 	ASSERT_EQ(ZX_OK, zx_process_write_memory(0x1234, 0x7f0000001000ULL,
 						 src, sizeof(src), NULL));
-	EXPECT_EQ(1, fake.calls);
-	EXPECT_EQ(fd, fake.fd);
-	EXPECT_EQ(ZXMEM_IOC_WRITE_MEMORY, fake.cmd);
-	EXPECT_EQ(0x1234u, fake.seen.handle);
-	EXPECT_EQ(0x7f0000001000ULL, fake.seen.vaddr);
-	EXPECT_EQ((uintptr_t)src, fake.seen.buffer);
-	EXPECT_EQ(sizeof(src), fake.seen.buffer_size);
-	EXPECT_EQ(0u, fake.seen.flags);
-	EXPECT_EQ(0u, fake.seen.reserved);
-
+	expect_request(_metadata, 1, fd, ZXMEM_IOC_WRITE_MEMORY, 0x1234,
+		       0x7f0000001000ULL, src, sizeof(src));
 	ASSERT_EQ(ZX_OK, zx_process_read_memory(0x4321, 0x1000, dst,
 						sizeof(dst), NULL));
-	EXPECT_EQ(2, fake.calls);
-	EXPECT_EQ(fd, fake.fd);
-	EXPECT_EQ(ZXMEM_IOC_READ_MEMORY, fake.cmd);
-	EXPECT_EQ(0x4321u, fake.seen.handle);
-	EXPECT_EQ(0x1000u, fake.seen.vaddr);
-	EXPECT_EQ((uintptr_t)dst, fake.seen.buffer);
-	EXPECT_EQ(sizeof(dst), fake.seen.buffer_size);
-	EXPECT_EQ(0u, fake.seen.flags);
-	EXPECT_EQ(0u, fake.seen.reserved);
+	expect_request(_metadata, 2, fd, ZXMEM_IOC_READ_MEMORY, 0x4321,
+		       0x1000, dst, sizeof(dst));
 	close(fd);
 }
 

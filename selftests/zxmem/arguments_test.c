@@ -20,52 +20,19 @@
 
 static const bool directions[] = { true, false };
 
-TEST_F(child, null_buffer_is_invalid_args)
-{
-	size_t page = page_size();
-	unsigned int i;
-	int64_t addr;
-
-	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-
-	for (i = 0; i < ARRAY_SIZE(directions); i++)
-		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
-			       raw_call(self->dev, directions[i],
-					self->target.pidfd, addr, NULL, page));
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
-}
-
-TEST_F(child, zero_size_is_invalid_args)
-{
-	size_t page = page_size();
-	uint8_t byte = SEED_NEW;
-	unsigned int i;
-	int64_t addr;
-
-	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-
-	for (i = 0; i < ARRAY_SIZE(directions); i++)
-		ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
-			       raw_call(self->dev, directions[i],
-					self->target.pidfd, addr, &byte, 0));
-	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
-}
-
-/* Each of @sizes, both ways, refused at step 2 with the target unchanged. */
+/*
+ * A request of each of @sizes from @buf, both ways, is refused at step 2,
+ * with actual untouched and the target unchanged.
+ */
 static void assert_sizes_refused(struct __test_metadata *_metadata, int dev,
-				 struct target *t, const uint64_t *sizes,
-				 unsigned int count)
+				 struct target *t, void *buf,
+				 const uint64_t *sizes, unsigned int count)
 {
 	size_t page = page_size();
 	unsigned int i, d;
-	uint8_t *buf;
 	int64_t addr;
 
 	addr = target_region(_metadata, t, true, page, SEED_OLD);
-	/* The size is refused before the buffer is looked at. */
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
-
 	for (i = 0; i < count; i++)
 		for (d = 0; d < ARRAY_SIZE(directions); d++)
 			ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
@@ -74,21 +41,38 @@ static void assert_sizes_refused(struct __test_metadata *_metadata, int dev,
 	ASSERT_EQ(0, target_mismatches(t, addr, page, SEED_OLD));
 }
 
+/* The size is refused before the buffer is looked at: it is a good one. */
+#define ASSERT_SIZES_REFUSED(...) do {					\
+	const uint64_t _sizes[] = { __VA_ARGS__ };			\
+									\
+	assert_sizes_refused(_metadata, self->dev, &self->target,	\
+			     pattern_buffer(_metadata, page_size(),	\
+					    SEED_NEW),			\
+			     _sizes, ARRAY_SIZE(_sizes));		\
+} while (0)
+
+TEST_F(child, null_buffer_is_invalid_args)
+{
+	const uint64_t size = page_size();
+
+	assert_sizes_refused(_metadata, self->dev, &self->target, NULL,
+			     &size, 1);
+}
+
+TEST_F(child, zero_size_is_invalid_args)
+{
+	ASSERT_SIZES_REFUSED(0);
+}
+
 TEST_F(child, size_above_64_mib_is_invalid_args)
 {
-	const uint64_t sizes[] = { ZXMEM_MAX_TRANSFER + 1, SIZE_MAX };
-
-	assert_sizes_refused(_metadata, self->dev, &self->target, sizes,
-			     ARRAY_SIZE(sizes));
+	ASSERT_SIZES_REFUSED(ZXMEM_MAX_TRANSFER + 1, SIZE_MAX);
 }
 
 /* A kernel that kept buffer_size in 32 bits would see one page here. */
 TEST_F(child, size_wider_than_32_bits_is_invalid_args)
 {
-	const uint64_t sizes[] = { (1ULL << 32) + page_size(), 1ULL << 63 };
-
-	assert_sizes_refused(_metadata, self->dev, &self->target, sizes,
-			     ARRAY_SIZE(sizes));
+	ASSERT_SIZES_REFUSED((1ULL << 32) + page_size(), 1ULL << 63);
 }
 
 /* Each bit of flags (@reserved false) or of reserved, alone, is refused. */
@@ -104,8 +88,7 @@ static void assert_each_bit_refused(struct __test_metadata *_metadata,
 	int64_t addr;
 
 	addr = target_region(_metadata, t, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		for (bit = 0; bit < 32; bit++) {
@@ -161,8 +144,7 @@ TEST_F_TIMEOUT(call, of_64_mib_copies_every_byte, 180)
 
 	done = twin_call(_metadata, self->dev, variant->write,
 			 self->target.pidfd, addr, ZXMEM_MAX_TRANSFER);
-	ASSERT_STATUS(ZX_OK, done.status);
-	ASSERT_EQ(ZXMEM_MAX_TRANSFER, done.actual);
+	ASSERT_COPIED(ZXMEM_MAX_TRANSFER, done);
 	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
 				     addr, ZXMEM_MAX_TRANSFER));
 }

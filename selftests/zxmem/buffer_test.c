@@ -54,8 +54,7 @@ TEST_F(child, multi_chunk_write_with_unmapped_last_page_writes_nothing)
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, true, len, SEED_OLD);
-	buf = map_buffer(_metadata, len);
-	fill_pattern(buf, len, SEED_NEW);
+	buf = pattern_buffer(_metadata, len, SEED_NEW);
 	ASSERT_EQ(0, munmap(buf + len - page, page));
 
 	ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,
@@ -71,8 +70,7 @@ TEST_F(child, read_into_readonly_buffer_is_invalid_args)
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, true, page, SEED_NEW);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_OLD);
+	buf = pattern_buffer(_metadata, page, SEED_OLD);
 	ASSERT_EQ(0, mprotect(buf, page, PROT_READ));
 
 	ASSERT_REFUSED(ZX_ERR_INVALID_ARGS,

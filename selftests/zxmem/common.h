@@ -242,6 +242,14 @@ int64_t twin_mismatches(struct target *t, bool write,
 	ASSERT_EQ(ACTUAL_UNTOUCHED, _r.actual);				\
 } while (0)
 
+/* A success as the ABI states it: ZX_OK, and actual is @len bytes. */
+#define ASSERT_COPIED(len, t) do {					\
+	struct transfer _c = (t);					\
+	ASSERT_ANSWERED(_c);						\
+	ASSERT_STATUS(ZX_OK, _c.status);				\
+	ASSERT_EQ((__u64)(len), _c.actual);				\
+} while (0)
+
 static inline void set_debugging_syscalls(struct __test_metadata *_metadata,
 					  int on)
 {
@@ -257,7 +265,18 @@ static inline void *map_buffer(struct __test_metadata *_metadata, size_t len)
 	void *buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	ASSERT_NE(MAP_FAILED, buf);
+	/* Not ASSERT_NE(): the harness prints pointers as integers of 64 bits. */
+	ASSERT_TRUE(buf != MAP_FAILED);
+	return buf;
+}
+
+/* @len bytes of ours holding the pattern for @seed. */
+static inline void *pattern_buffer(struct __test_metadata *_metadata,
+				   size_t len, uint8_t seed)
+{
+	void *buf = map_buffer(_metadata, len);
+
+	fill_pattern(buf, len, seed);
 	return buf;
 }
 

@@ -6,14 +6,15 @@
  * from a process whose pointers are 32 bits wide; a kernel that dropped
  * their upper halves would reach memory the caller never named.
  *
- * Built with -m32; run as root with zxmem.ko loaded, on a kernel with
- * CONFIG_IA32_EMULATION.  The fixture switches enable_debugging_syscalls
- * on and restores it afterwards.
+ * Built with -m32, with the test library (common.c) built the same way:
+ * the target is the library's child, itself a 32-bit process.  Run as
+ * root with zxmem.ko loaded, on a kernel with CONFIG_IA32_EMULATION.  The
+ * fixture switches enable_debugging_syscalls on and restores it
+ * afterwards.
  */
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,11 +22,8 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -38,122 +36,51 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#include "zxmem_selftest.h"
+#include "common.h"
 
 #define LEN		(64u * 1024)
-#define OLD		0x11
-#define NEW		0xee
-#define ACTUAL_UNTOUCHED	0x5a5a5a5a5a5a5a5aULL
-#define STATUS_UNTOUCHED	((__s32)0x5a5a5a5a)
 #define HIGH_BIT	(1ULL << 32)
 
 _Static_assert(sizeof(void *) == 4, "build this test with -m32");
+_Static_assert(LEN <= COPY_OUT_MAX, "the region is read back in one piece");
 
-/* The child's copy of this array, after fork(), is the target. */
-static uint8_t region[LEN] __attribute__((aligned(4096)));
-
-/* The child's region, through /proc/PID/mem (not zxmem); 0 or -1. */
-static int child_region(pid_t pid, uint8_t *out)
-{
-	char path[32];
-	int fd, ret;
-
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ret = pread64(fd, out, LEN, (uintptr_t)region) == LEN ? 0 : -1;
-	close(fd);
-	return ret;
-}
-
-/* Bytes of the child's region not equal to @byte; -1 if unreadable. */
-static int64_t child_mismatches(pid_t pid, uint8_t byte)
-{
-	static uint8_t seen[LEN];
-	int64_t bad = 0;
-	unsigned int i;
-
-	if (child_region(pid, seen))
-		return -1;
-	for (i = 0; i < LEN; i++)
-		bad += seen[i] != byte;
-	return bad;
-}
-
+/*
+ * A 32-bit request: unlike raw_request(), @buffer is a 64-bit value, and
+ * may hold what no pointer of ours can.
+ */
 static struct zxmem_io request(int pidfd, uint64_t vaddr, uint64_t buffer,
 			       uint64_t size)
 {
-	struct zxmem_io io = {
-		.vaddr = vaddr,
-		.buffer = buffer,
-		.buffer_size = size,
-		.actual = ACTUAL_UNTOUCHED,
-		.handle = pidfd,
-		.status = STATUS_UNTOUCHED,
-	};
+	struct zxmem_io io = raw_request(pidfd, vaddr, NULL, size);
 
+	io.buffer = buffer;
 	return io;
 }
 
-FIXTURE(compat)
-{
-	bool skipped;		/* SKIP() in setup does not stop the test */
-	int saved_param;
+FIXTURE(compat) {
+	struct target target;
 	int dev;
-	pid_t child;
-	int pidfd;
+	int saved_param;
+	uint64_t region;	/* LEN bytes of the target, SEED_OLD */
 	uint8_t buf[LEN];
 };
 
 FIXTURE_SETUP(compat)
 {
-	self->child = -1;
-	self->pidfd = -1;
-	self->saved_param = -1;
-	self->dev = open(ZXMEM_DEVICE_PATH, O_RDWR | O_CLOEXEC);
-	if (self->dev < 0) {
-		self->skipped = true;
-		SKIP(return, "%s: %s (zxmem.ko loaded? root?)",
-		     ZXMEM_DEVICE_PATH, strerror(errno));
-	}
-
-	memset(region, OLD, LEN);
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
-		/* Don't outlive a test that died. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (;;)
-			pause();
-	}
-	self->pidfd = zxmem_pidfd_open(self->child);
-	ASSERT_LE(0, self->pidfd);
-	/* Last: the teardown that restores it runs only after this. */
-	self->saved_param = zxmem_param_get();
-	ASSERT_LE(0, self->saved_param);
-	ASSERT_EQ(0, zxmem_param_set(1));
+	fixture_start(_metadata, &self->target, &self->dev,
+		      &self->saved_param);
+	self->region = target_region(_metadata, &self->target, false, LEN,
+				     SEED_OLD);
 }
 
 FIXTURE_TEARDOWN(compat)
 {
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
-	if (self->pidfd >= 0)
-		close(self->pidfd);
-	if (self->dev >= 0)
-		close(self->dev);
-	if (self->saved_param >= 0)
-		EXPECT_EQ(0, zxmem_param_set(self->saved_param));
+	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
 }
 
 /* The numbers and offsets a 64-bit caller uses, unchanged. */
 TEST_F(compat, layout_is_the_64bit_one)
 {
-	if (self->skipped)
-		return;
 	ASSERT_EQ(48u, sizeof(struct zxmem_io));
 	ASSERT_EQ(0u, offsetof(struct zxmem_io, vaddr));
 	ASSERT_EQ(8u, offsetof(struct zxmem_io, buffer));
@@ -170,48 +97,43 @@ TEST_F(compat, layout_is_the_64bit_one)
 TEST_F(compat, tracer_writes_and_reads_64_kib)
 {
 	size_t actual = 0;
-	unsigned int i;
 
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
-	memset(self->buf, NEW, LEN);
-	ASSERT_EQ(ZX_OK, zx_process_write_memory(self->pidfd,
-						 (uintptr_t)region, self->buf,
+	ASSERT_EQ(0, target_trace(&self->target));
+	fill_pattern(self->buf, LEN, SEED_NEW);
+	ASSERT_EQ(ZX_OK, zx_process_write_memory(self->target.pidfd,
+						 self->region, self->buf,
 						 LEN, &actual));
 	ASSERT_EQ((size_t)LEN, actual);
-	ASSERT_EQ(0, child_mismatches(self->child, NEW));
+	ASSERT_EQ(0, target_mismatches(&self->target, self->region, LEN,
+				       SEED_NEW));
 
 	memset(self->buf, 0, LEN);
 	actual = 0;
-	ASSERT_EQ(ZX_OK, zx_process_read_memory(self->pidfd,
-						(uintptr_t)region, self->buf,
+	ASSERT_EQ(ZX_OK, zx_process_read_memory(self->target.pidfd,
+						self->region, self->buf,
 						LEN, &actual));
 	ASSERT_EQ((size_t)LEN, actual);
-	for (i = 0; i < LEN; i++)
-		ASSERT_EQ(NEW, self->buf[i]);
+	ASSERT_EQ(0, count_mismatches(self->buf, LEN, SEED_NEW));
 }
 
 TEST_F(compat, own_process_writes_and_reads_itself)
 {
-	static uint8_t mine[4096];
+	static uint8_t mine[4096], back[16];
 	int me = zxmem_pidfd_open(getpid());
 	size_t actual = 0;
 
-	if (self->skipped)
-		return;
 	ASSERT_LE(0, me);
-	memset(self->buf, NEW, sizeof(mine));
+	fill_pattern(mine, sizeof(mine), SEED_OLD);
+	fill_pattern(self->buf, sizeof(mine), SEED_NEW);
 	ASSERT_EQ(ZX_OK, zx_process_write_memory(me, (uintptr_t)mine,
 						 self->buf, sizeof(mine),
 						 &actual));
 	ASSERT_EQ(sizeof(mine), actual);
-	ASSERT_EQ(NEW, mine[0]);
-	ASSERT_EQ(NEW, mine[sizeof(mine) - 1]);
-	ASSERT_EQ(ZX_OK, zx_process_read_memory(me, (uintptr_t)region,
-						self->buf, 16, &actual));
-	ASSERT_EQ(16u, actual);
-	ASSERT_EQ(OLD, self->buf[15]);
+	ASSERT_EQ(0, count_mismatches(mine, sizeof(mine), SEED_NEW));
+	ASSERT_EQ(ZX_OK, zx_process_read_memory(me, (uintptr_t)mine, back,
+						sizeof(back), &actual));
+	ASSERT_EQ(sizeof(back), actual);
+	ASSERT_EQ(0, count_mismatches(back, sizeof(back), SEED_NEW));
 	close(me);
 }
 
@@ -221,20 +143,19 @@ static void assert_write_refused(struct __test_metadata *_metadata,
 				 uint64_t buffer, uint64_t size,
 				 zx_status_t want)
 {
-	struct zxmem_io io = request(self->pidfd, vaddr, buffer, size);
+	struct zxmem_io io = request(self->target.pidfd, vaddr, buffer, size);
 
-	memset(self->buf, NEW, LEN);
+	fill_pattern(self->buf, LEN, SEED_NEW);
 	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_WRITE_MEMORY, &io));
-	ASSERT_EQ(want, io.status);
+	ASSERT_STATUS(want, io.status);
 	ASSERT_EQ(ACTUAL_UNTOUCHED, io.actual);
-	ASSERT_EQ(0, child_mismatches(self->child, OLD));
+	ASSERT_EQ(0, target_mismatches(&self->target, self->region, LEN,
+				       SEED_OLD));
 }
 
 TEST_F(compat, untraced_child_is_access_denied)
 {
-	if (self->skipped)
-		return;
-	assert_write_refused(_metadata, self, (uintptr_t)region,
+	assert_write_refused(_metadata, self, self->region,
 			     (uintptr_t)self->buf, LEN, ZX_ERR_ACCESS_DENIED);
 }
 
@@ -245,50 +166,40 @@ TEST_F(compat, untraced_child_is_access_denied)
  */
 TEST_F(compat, upper_half_of_buffer_is_kept)
 {
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
-	assert_write_refused(_metadata, self, (uintptr_t)region,
+	ASSERT_EQ(0, target_trace(&self->target));
+	assert_write_refused(_metadata, self, self->region,
 			     HIGH_BIT | (uintptr_t)self->buf, LEN,
 			     ZX_ERR_INVALID_ARGS);
 }
 
 TEST_F(compat, upper_half_of_vaddr_is_kept)
 {
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
-	assert_write_refused(_metadata, self, HIGH_BIT | (uintptr_t)region,
+	ASSERT_EQ(0, target_trace(&self->target));
+	assert_write_refused(_metadata, self, HIGH_BIT | self->region,
 			     (uintptr_t)self->buf, LEN, ZX_ERR_NO_MEMORY);
 }
 
 TEST_F(compat, upper_half_of_size_is_kept)
 {
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
-	assert_write_refused(_metadata, self, (uintptr_t)region,
+	ASSERT_EQ(0, target_trace(&self->target));
+	assert_write_refused(_metadata, self, self->region,
 			     (uintptr_t)self->buf, HIGH_BIT | 16,
 			     ZX_ERR_INVALID_ARGS);
 }
 
 TEST_F(compat, write_with_parameter_off_is_not_supported)
 {
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
+	ASSERT_EQ(0, target_trace(&self->target));
 	ASSERT_EQ(0, zxmem_param_set(0));
-	assert_write_refused(_metadata, self, (uintptr_t)region,
+	assert_write_refused(_metadata, self, self->region,
 			     (uintptr_t)self->buf, LEN, ZX_ERR_NOT_SUPPORTED);
 }
 
 TEST_F(compat, bad_struct_is_efault_and_unknown_command_enotty)
 {
-	struct zxmem_io io = request(self->pidfd, (uintptr_t)region,
+	struct zxmem_io io = request(self->target.pidfd, self->region,
 				     (uintptr_t)self->buf, 1);
 
-	if (self->skipped)
-		return;
 	errno = 0;
 	ASSERT_EQ(-1, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY, NULL));
 	ASSERT_EQ(EFAULT, errno);
@@ -314,26 +225,29 @@ TEST_F(compat, bad_struct_is_efault_and_unknown_command_enotty)
 #define FUZZ_SECONDS	60.0
 #define MAX_VMAS	64
 
+/* The run's RNG: FUZZ_SEED replays it. */
 static uint64_t rng = FUZZ_SEED;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return rng_next(&rng);
 }
 
 static uint64_t rnd_below(uint64_t n)
 {
-	return rnd() % n;
+	return rng_below(&rng, n);
 }
 
-static uint64_t pick_vaddr(void)
+/*
+ * An address for a request about the LEN bytes at @base (the target's
+ * region, or our buffer, followed by a PROT_NONE page): inside it, one
+ * that runs off its end, or the same with the upper half set, or anything
+ * in 64 or 32 bits.  @in_weight: out of how many draws the usual cases are
+ * taken.
+ */
+static uint64_t pick_address(uint64_t base, unsigned int in_weight)
 {
-	uint64_t base = (uintptr_t)region;
-
-	switch (rnd_below(8)) {
+	switch (rnd_below(in_weight)) {
 	case 0:
 		return rnd();
 	case 1:
@@ -342,29 +256,10 @@ static uint64_t pick_vaddr(void)
 		return 0;
 	case 3:
 		return HIGH_BIT | (base + rnd_below(LEN));
-	case 4:		/* near the end: runs out of the region */
+	case 4:		/* near the end: runs out of it */
 		return base + LEN - 1 - rnd_below(64);
 	default:
 		return base + rnd_below(LEN);
-	}
-}
-
-/* @room: LEN bytes of ours, followed by a PROT_NONE page. */
-static uint64_t pick_buffer(uint8_t *room)
-{
-	switch (rnd_below(10)) {
-	case 0:
-		return rnd();
-	case 1:
-		return (uint32_t)rnd();
-	case 2:
-		return 0;
-	case 3:
-		return HIGH_BIT | (uintptr_t)room;
-	case 4:		/* runs into the PROT_NONE page */
-		return (uintptr_t)room + LEN - 1 - rnd_below(64);
-	default:
-		return (uintptr_t)room + rnd_below(LEN);
 	}
 }
 
@@ -665,25 +560,38 @@ TEST_F_TIMEOUT(compat, random_requests_give_the_predicted_answers, 120)
 	static struct space target, own;
 	unsigned long calls, ok = 0, bad_commands = 0, compares = 0;
 	unsigned long redrawn = 0, wrong = 0, counts[64] = { 0 };
-	uint64_t base = (uintptr_t)region;
+	uint64_t base = self->region;
 	int handles[4];
 	struct timespec t0, t;
 	uint8_t *room;
 	unsigned int i;
 
-	if (self->skipped)
-		return;
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, self->child, NULL, NULL));
+	ASSERT_EQ(0, target_trace(&self->target));
 	room = mmap(NULL, LEN + 4096, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(room != MAP_FAILED);
 	ASSERT_EQ(0, mprotect(room + LEN, 4096, PROT_NONE));
-	memset(shadow, OLD, LEN);
+	fill_pattern(shadow, LEN, SEED_OLD);
 	/* Fault every page of room in: the map below must stay true. */
 	memset(room, 0, LEN);
-	ASSERT_EQ(0, read_space(self->child, &target));
+	/*
+	 * A random write lands wherever the model lets it, and the harness
+	 * shares pages (MAP_SHARED) with every process it forks: the target
+	 * drops its shared mappings first, and at the end it is killed, not
+	 * asked to exit.
+	 */
+	ASSERT_EQ(0, read_space(self->target.pid, &target));
+	for (i = 0; i < target.count; i++)
+		if (target.vma[i].shared)
+			ASSERT_EQ(0, target_unmap(&self->target,
+						  target.vma[i].start,
+						  target.vma[i].end -
+						  target.vma[i].start));
+	ASSERT_EQ(0, read_space(self->target.pid, &target));
+	for (i = 0; i < target.count; i++)
+		ASSERT_FALSE(target.vma[i].shared);
 	ASSERT_EQ(0, read_space(getpid(), &own));
-	handles[0] = self->pidfd;
+	handles[0] = self->target.pidfd;
 	handles[1] = -1;
 	handles[2] = self->dev;
 	handles[3] = 1000;	/* not open */
@@ -695,22 +603,25 @@ TEST_F_TIMEOUT(compat, random_requests_give_the_predicted_answers, 120)
 		unsigned long cmd = write ? ZXMEM_IOC_WRITE_MEMORY :
 					    ZXMEM_IOC_READ_MEMORY;
 		struct zxmem_io io, before;
+		uint64_t want_actual, from, to, vaddr, buffer;
 		zx_status_t want_status;
-		uint64_t want_actual, from, to;
-		int ret, err;
+		int handle, ret, err;
 
 		if (calls % 256 == 0)
 			for (i = 0; i < LEN; i++)
 				room[i] = rnd();
 		if (bad_cmd)
 			cmd = pick_bad_command();
-		io = request(rnd_below(4) ? handles[0] :
-			     rnd_below(2) ? handles[1 + rnd_below(3)] :
-			     (int)rnd_below(64),
-			     pick_vaddr(), pick_buffer(room), pick_size());
+		/* One draw after another: argument order is unspecified. */
+		handle = rnd_below(4) ? handles[0] :
+			 rnd_below(2) ? handles[1 + rnd_below(3)] :
+			 (int)rnd_below(64);
+		vaddr = pick_address(base, 8);
+		buffer = pick_address((uintptr_t)room, 10);
+		io = request(handle, vaddr, buffer, pick_size());
 		io.flags = pick_bits();
 		io.reserved = pick_bits();
-		if (!bad_cmd && !predict(&target, &own, room, self->pidfd,
+		if (!bad_cmd && !predict(&target, &own, room, self->target.pidfd,
 					 write, &io, &want_status,
 					 &want_actual)) {
 			redrawn++;
@@ -766,7 +677,7 @@ TEST_F_TIMEOUT(compat, random_requests_give_the_predicted_answers, 120)
 					to - from) != 0;
 		}
 		if (ok % 128 == 0) {
-			ASSERT_EQ(0, child_region(self->child, seen));
+			ASSERT_EQ(0, proc_mem_read(self->target.pid, base, seen, LEN));
 			wrong += memcmp(shadow, seen, LEN) != 0;
 			compares++;
 		}
@@ -774,7 +685,7 @@ TEST_F_TIMEOUT(compat, random_requests_give_the_predicted_answers, 120)
 		if (t.tv_sec - t0.tv_sec > FUZZ_SECONDS)
 			break;
 	}
-	ASSERT_EQ(0, child_region(self->child, seen));
+	ASSERT_EQ(0, proc_mem_read(self->target.pid, base, seen, LEN));
 	wrong += memcmp(shadow, seen, LEN) != 0;
 	compares++;
 	TH_LOG("%lu calls: %lu ZX_OK, %lu INVALID_ARGS, %lu BAD_HANDLE, %lu WRONG_TYPE, %lu NO_MEMORY, %lu ACCESS_DENIED, %lu BAD_STATE, %lu unknown commands, %lu drawn again; %lu memory compares",
@@ -794,6 +705,7 @@ TEST_F_TIMEOUT(compat, random_requests_give_the_predicted_answers, 120)
 	/* What the model leaves out is rare, or the test tests little. */
 	ASSERT_GT(calls / 50, redrawn);
 	munmap(room, LEN + 4096);
+	target_kill(&self->target);
 }
 
 TEST_HARNESS_MAIN

@@ -262,8 +262,7 @@ TEST_F(child, read_with_parameter_off_succeeds)
 
 	r = read_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
 			 SEED_OLD);
-	ASSERT_STATUS(ZX_OK, r.status);
-	ASSERT_EQ(page, r.actual);
+	ASSERT_COPIED(page, r);
 	ASSERT_EQ(0, r.mismatches);
 }
 
@@ -281,8 +280,7 @@ TEST_F(child, write_succeeds_once_parameter_is_back_on)
 	set_debugging_syscalls(_metadata, 1);
 	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
 			  SEED_NEW);
-	ASSERT_STATUS(ZX_OK, w.status);
-	ASSERT_EQ(page, w.actual);
+	ASSERT_COPIED(page, w);
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
 }
 

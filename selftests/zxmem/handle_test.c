@@ -125,13 +125,11 @@ TEST_F(child, pidfd_on_pidfs_is_a_process_handle)
 		close(self_pidfd);
 		SKIP(return, "pidfds are anon_inode files on this kernel");
 	}
-	mine = map_buffer(_metadata, page);
-	fill_pattern(mine, page, SEED_OLD);
+	mine = pattern_buffer(_metadata, page, SEED_OLD);
 
 	w = write_pattern(_metadata, self->dev, self_pidfd, (uintptr_t)mine,
 			  page, SEED_NEW);
-	ASSERT_STATUS(ZX_OK, w.status);
-	ASSERT_EQ(page, w.actual);
+	ASSERT_COPIED(page, w);
 	ASSERT_EQ(0, count_mismatches(mine, page, SEED_NEW));
 	close(self_pidfd);
 }
@@ -182,10 +180,8 @@ TEST_F(child, thread_pidfd_of_own_thread_is_wrong_type)
 	pthread_t thread;
 	int thread_pidfd;
 
-	mine = map_buffer(_metadata, page);
-	fill_pattern(mine, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	mine = pattern_buffer(_metadata, page, SEED_OLD);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 	ASSERT_EQ(0, pthread_create(&thread, NULL, park, &parked));
 	pthread_mutex_lock(&parked.lock);
 	while (!parked.tid)

@@ -54,8 +54,7 @@ TEST_F(call, traced_child_succeeds)
 
 	done = twin_call(_metadata, self->dev, variant->write,
 			 self->target.pidfd, addr, page);
-	ASSERT_STATUS(ZX_OK, done.status);
-	ASSERT_EQ(page, done.actual);
+	ASSERT_COPIED(page, done);
 	ASSERT_EQ(0, twin_mismatches(&self->target, variant->write, &done,
 				     addr, page));
 }
@@ -69,13 +68,11 @@ TEST_F(call, own_process_succeeds)
 
 	self_pidfd = zxmem_pidfd_open(getpid());
 	ASSERT_LE(0, self_pidfd);
-	mine = map_buffer(_metadata, page);
-	fill_pattern(mine, page, SEED_OLD);
+	mine = pattern_buffer(_metadata, page, SEED_OLD);
 
 	done = twin_call(_metadata, self->dev, variant->write, self_pidfd,
 			 (uintptr_t)mine, page);
-	ASSERT_STATUS(ZX_OK, done.status);
-	ASSERT_EQ(page, done.actual);
+	ASSERT_COPIED(page, done);
 	ASSERT_EQ(0, variant->write ? count_mismatches(mine, page, SEED_NEW) :
 		  done.mismatches);
 	close(self_pidfd);
@@ -110,8 +107,7 @@ TEST_F(child, write_from_thread_that_did_not_attach_is_access_denied)
 	int64_t addr;
 
 	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
+	buf = pattern_buffer(_metadata, page, SEED_NEW);
 
 	call = (struct thread_write){
 		.dev = self->dev,
@@ -300,13 +296,9 @@ TEST_F(child, unprivileged_tracer_writes_and_reads_its_tracee)
 		SKIP(return, "needs root, to become nobody");
 	run_unprivileged(_metadata, TRACE_OWN_CHILD, -1, 0, &report);
 
-	ASSERT_ANSWERED(report.read);
-	ASSERT_STATUS(ZX_OK, report.read.status);
-	ASSERT_EQ(page, report.read.actual);
+	ASSERT_COPIED(page, report.read);
 	ASSERT_EQ(0, report.read.mismatches);
-	ASSERT_ANSWERED(report.write);
-	ASSERT_STATUS(ZX_OK, report.write.status);
-	ASSERT_EQ(page, report.write.actual);
+	ASSERT_COPIED(page, report.write);
 	ASSERT_EQ(0, report.new_mismatches);
 }
 
@@ -356,8 +348,7 @@ TEST_F(child, root_tracer_of_nondumpable_tracee_succeeds)
 	ASSERT_EQ(0, r.mismatches);
 	w = write_pattern(_metadata, self->dev, self->target.pidfd, addr, page,
 			  SEED_NEW);
-	ASSERT_STATUS(ZX_OK, w.status);
-	ASSERT_EQ(page, w.actual);
+	ASSERT_COPIED(page, w);
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
 }
 
@@ -499,6 +490,8 @@ static bool run_setuid_case(struct __test_metadata *_metadata,
 	char path[64];
 	pid_t helper;
 
+	if (geteuid() != 0)
+		SKIP(return false, "needs root, to become nobody");
 	copy = make_setuid_copy();
 	ASSERT_LE(0, copy) {
 		TH_LOG("cannot make a setuid copy in /tmp: %s",
@@ -527,18 +520,12 @@ TEST_F(child, setuid_exec_under_unprivileged_tracer_gains_no_privilege)
 {
 	struct setuid_report report;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root, to become nobody");
 	if (!run_setuid_case(_metadata, SETUID_UNDER_TRACER, &report))
 		return;
 
 	ASSERT_EQ(NOBODY, report.euid);
-	ASSERT_ANSWERED(report.read);
-	ASSERT_STATUS(ZX_OK, report.read.status);
-	ASSERT_EQ(sizeof(landing_page), report.read.actual);
-	ASSERT_ANSWERED(report.write);
-	ASSERT_STATUS(ZX_OK, report.write.status);
-	ASSERT_EQ(sizeof(landing_page), report.write.actual);
+	ASSERT_COPIED(sizeof(landing_page), report.read);
+	ASSERT_COPIED(sizeof(landing_page), report.write);
 	ASSERT_EQ(0, report.new_mismatches);
 }
 
@@ -546,8 +533,6 @@ TEST_F(child, setuid_exec_after_detach_is_access_denied)
 {
 	struct setuid_report report;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root, to become nobody");
 	if (!run_setuid_case(_metadata, SETUID_AFTER_DETACH, &report))
 		return;
 
@@ -566,8 +551,6 @@ TEST_F(child, self_writes_do_not_reach_the_setuid_image)
 {
 	struct setuid_report report;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root, to become nobody");
 	if (!run_setuid_case(_metadata, SETUID_DURING_SELF_WRITES, &report))
 		return;
 
@@ -584,47 +567,28 @@ TEST_F(child, self_writes_do_not_reach_the_setuid_image)
 	ASSERT_EQ(EPERM, report.reattach_errno);
 }
 
-TEST_F(child, write_through_readonly_device_fd_is_access_denied)
+/* A /dev/zxmem opened O_RDONLY reads, and refuses every write (step 5). */
+TEST_F(call, through_readonly_device_fd_only_reads_are_allowed)
 {
 	size_t page = page_size();
-	struct zxmem_io io;
-	uint8_t *buf;
+	struct transfer done;
 	int64_t addr;
 	int dev;
 
 	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	fill_pattern(buf, page, SEED_NEW);
 	dev = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, dev);
 
-	io = raw_request(self->target.pidfd, addr, buf, page);
-	ASSERT_EQ(0, ioctl(dev, ZXMEM_IOC_WRITE_MEMORY, &io));
-	ASSERT_STATUS(ZX_ERR_ACCESS_DENIED, io.status);
-	ASSERT_EQ(ACTUAL_UNTOUCHED, io.actual);
+	done = twin_call(_metadata, dev, variant->write, self->target.pidfd,
+			 addr, page);
+	close(dev);
+	if (variant->write) {
+		ASSERT_REFUSED(ZX_ERR_ACCESS_DENIED, done);
+	} else {
+		ASSERT_COPIED(page, done);
+		ASSERT_EQ(0, done.mismatches);
+	}
 	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_OLD));
-	close(dev);
-}
-
-TEST_F(child, read_through_readonly_device_fd_succeeds)
-{
-	size_t page = page_size();
-	struct zxmem_io io;
-	uint8_t *buf;
-	int64_t addr;
-	int dev;
-
-	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
-	buf = map_buffer(_metadata, page);
-	dev = open(ZXMEM_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, dev);
-
-	io = raw_request(self->target.pidfd, addr, buf, page);
-	ASSERT_EQ(0, ioctl(dev, ZXMEM_IOC_READ_MEMORY, &io));
-	ASSERT_STATUS(ZX_OK, io.status);
-	ASSERT_EQ(page, io.actual);
-	ASSERT_EQ(0, count_mismatches(buf, page, SEED_OLD));
-	close(dev);
 }
 
 TEST_HARNESS_MAIN

@@ -270,8 +270,7 @@ TEST_F(child, write_after_exec_reaches_only_the_new_image)
 
 	w = write_pattern(_metadata, self->dev, self->target.pidfd, landing,
 			  sizeof(landing_page), SEED_NEW);
-	ASSERT_STATUS(ZX_OK, w.status);
-	ASSERT_EQ(sizeof(landing_page), w.actual);
+	ASSERT_COPIED(sizeof(landing_page), w);
 	ASSERT_EQ(0, target_mismatches(&self->target, landing,
 				       sizeof(landing_page), SEED_NEW));
 }
