@@ -49,6 +49,9 @@
 #include "zxmem_compat.h"
 #include "zxmem_ioctl.h"
 
+#define CREATE_TRACE_POINTS
+#include "zxmem_trace.h"
+
 static bool enable_debugging_syscalls;
 module_param(enable_debugging_syscalls, bool, 0644);
 MODULE_PARM_DESC(enable_debugging_syscalls,
@@ -849,6 +852,42 @@ static void zxmem_release(struct zxmem_call *call)
  * The whole call, one step per function, in the order of the table in
  * Documentation/zxmem.rst.
  */
+static int zxmem_steps(struct zxmem_call *call, struct file *dev,
+		       const struct zxmem_io *io, u64 *actual)
+{
+	int status;
+
+	if (call->write && !READ_ONCE(enable_debugging_syscalls))
+		return ZX_ERR_NOT_SUPPORTED;
+	status = zxmem_check_args(io);
+	if (status != ZX_OK)
+		return status;
+
+	status = zxmem_resolve_pidfd(call, io->handle);
+	if (status == ZX_OK)
+		status = zxmem_check_relation(call, dev);
+	if (status == ZX_OK)
+		status = zxmem_take_mm(call);
+	if (status == ZX_OK)
+		status = zxmem_check_mm_access(call);
+	if (status == ZX_OK && call->write)
+		zxmem_decide_force(call);
+	if (status == ZX_OK)
+		zxmem_ready_buffer(call, io->buffer_size);
+	if (status == ZX_OK)
+		status = zxmem_check_region(call, io->buffer_size);
+	if (status == ZX_OK && !call->prepinned)
+		status = zxmem_check_buffer(call, io->buffer_size);
+	if (status == ZX_OK)
+		status = zxmem_copy(call, actual);
+	return status;
+}
+
+/*
+ * One call, and its one trace record: written after the copy, while the
+ * target is still held (its tgid is read only if the event is enabled),
+ * for every answer, the gate's included.
+ */
 static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 			  bool write, u64 *actual)
 {
@@ -858,32 +897,12 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 		.vaddr = io->vaddr,
 		.buffer = u64_to_user_ptr(io->buffer),
 	};
-	int status;
+	int status = zxmem_steps(&call, dev, io, actual);
 
-	if (write && !READ_ONCE(enable_debugging_syscalls))
-		return ZX_ERR_NOT_SUPPORTED;
-	status = zxmem_check_args(io);
-	if (status != ZX_OK)
-		return status;
-
-	status = zxmem_resolve_pidfd(&call, io->handle);
-	if (status == ZX_OK)
-		status = zxmem_check_relation(&call, dev);
-	if (status == ZX_OK)
-		status = zxmem_take_mm(&call);
-	if (status == ZX_OK)
-		status = zxmem_check_mm_access(&call);
-	if (status == ZX_OK && write)
-		zxmem_decide_force(&call);
-	if (status == ZX_OK)
-		zxmem_ready_buffer(&call, io->buffer_size);
-	if (status == ZX_OK)
-		status = zxmem_check_region(&call, io->buffer_size);
-	if (status == ZX_OK && !call.prepinned)
-		status = zxmem_check_buffer(&call, io->buffer_size);
-	if (status == ZX_OK)
-		status = zxmem_copy(&call, actual);
-
+	if (write)
+		trace_zxmem_write(io, call.target, status, *actual);
+	else
+		trace_zxmem_read(io, call.target, status, *actual);
 	zxmem_release(&call);
 	return status;
 }

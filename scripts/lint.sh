@@ -14,7 +14,7 @@ ksrc=$cache/linux-source-6.1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-kernel_sources=(zxmem.c zxmem_kunit.c zxmem_ioctl.h zxmem_compat.h)
+kernel_sources=(zxmem.c zxmem_kunit.c zxmem_ioctl.h zxmem_compat.h zxmem_trace.h)
 uapi_kernel=(uapi/linux/zxmem.h uapi/zircon/errors.h)
 uapi_user=(uapi/zircon/syscalls.h)
 codespell_dict=$(dpkg -L codespell 2>/dev/null | grep '/dictionary.txt$' | head -n 1)

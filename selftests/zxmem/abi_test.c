@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define ZXMEM_STATUSES
 #include "area.h"
 
 TEST_F(child, unknown_ioctl_command_is_enotty)
@@ -181,113 +182,21 @@ TEST_F(child, error_writes_back_only_status)
  * The same rules for every status a call can answer, each provoked by
  * the step of the pipeline that gives it, for a write and for a read.
  */
-FIXTURE(status) {
-	struct target target;	/* untraced until a test seizes it */
-	int dev;		/* our own /dev/zxmem, O_RDWR */
-	int saved_param;	/* enable_debugging_syscalls before the test */
-};
-
-FIXTURE_SETUP(status)
-{
-	fixture_start(_metadata, &self->target, &self->dev,
-		      &self->saved_param);
-}
-
-FIXTURE_TEARDOWN(status)
-{
-	fixture_stop(_metadata, &self->target, self->dev, self->saved_param);
-}
-
-FIXTURE_VARIANT(status) {
-	zx_status_t expected;
-};
-
-FIXTURE_VARIANT_ADD(status, ok) {
-	.expected = ZX_OK,
-};
-
-FIXTURE_VARIANT_ADD(status, not_supported) {
-	.expected = ZX_ERR_NOT_SUPPORTED,
-};
-
-FIXTURE_VARIANT_ADD(status, invalid_args) {
-	.expected = ZX_ERR_INVALID_ARGS,
-};
-
-FIXTURE_VARIANT_ADD(status, bad_handle) {
-	.expected = ZX_ERR_BAD_HANDLE,
-};
-
-FIXTURE_VARIANT_ADD(status, wrong_type) {
-	.expected = ZX_ERR_WRONG_TYPE,
-};
-
-FIXTURE_VARIANT_ADD(status, bad_state) {
-	.expected = ZX_ERR_BAD_STATE,
-};
-
-FIXTURE_VARIANT_ADD(status, access_denied) {
-	.expected = ZX_ERR_ACCESS_DENIED,
-};
-
-FIXTURE_VARIANT_ADD(status, no_memory) {
-	.expected = ZX_ERR_NO_MEMORY,
-};
-
 TEST_F(status, writes_back_status_always_and_actual_only_on_zx_ok)
 {
-	zx_status_t expected = variant->expected, read_expected;
-	size_t page = page_size();
-	struct zxmem_io request;
-	bool alive = true;
-	int64_t addr;
-	uint8_t *buf;
-	int status;
+	zx_status_t expected = variant->expected;
+	struct provoked call;
 
-	/* Every step passes but the one that answers expected. */
-	addr = target_region(_metadata, &self->target,
-			     expected != ZX_ERR_ACCESS_DENIED, page, SEED_OLD);
-	buf = pattern_buffer(_metadata, page, SEED_NEW);
-	request = raw_request(self->target.pidfd, addr, buf, page);
-	/* Reads are not gated: they answer ZX_OK with writes off. */
-	read_expected = expected == ZX_ERR_NOT_SUPPORTED ? ZX_OK : expected;
-
-	switch (expected) {
-	case ZX_ERR_NOT_SUPPORTED:
-		set_debugging_syscalls(_metadata, 0);
-		break;
-	case ZX_ERR_INVALID_ARGS:
-		request.flags = 1;
-		break;
-	case ZX_ERR_BAD_HANDLE:
-		request.handle = closed_fd();
-		break;
-	case ZX_ERR_WRONG_TYPE:
-		request.handle = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		ASSERT_LE(0, (int)request.handle);
-		break;
-	case ZX_ERR_BAD_STATE:
-		/* Reaped: its memory is gone, its pidfd stays. */
-		ASSERT_EQ(0, target_simple(&self->target, CHILD_EXIT));
-		ASSERT_EQ(self->target.pid,
-			  waitpid(self->target.pid, &status, 0));
-		self->target.pid = 0;
-		alive = false;
-		break;
-	case ZX_ERR_NO_MEMORY:
-		ASSERT_EQ(0, target_unmap(&self->target, addr, page));
-		alive = false;
-		break;
-	}
-
+	provoke_status(_metadata, &self->target, expected, &call);
 	assert_writes_back_only_status(_metadata, self->dev,
-				       ZXMEM_IOC_WRITE_MEMORY, &request,
+				       ZXMEM_IOC_WRITE_MEMORY, &call.request,
 				       expected);
 	assert_writes_back_only_status(_metadata, self->dev,
-				       ZXMEM_IOC_READ_MEMORY, &request,
-				       read_expected);
-	if (alive)
-		ASSERT_EQ(0, target_mismatches(&self->target, addr, page,
+				       ZXMEM_IOC_READ_MEMORY, &call.request,
+				       call.read_expected);
+	if (call.alive)
+		ASSERT_EQ(0, target_mismatches(&self->target, call.addr,
+					       page_size(),
 					       expected == ZX_OK ? SEED_NEW :
 					       SEED_OLD));
 }
