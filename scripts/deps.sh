@@ -19,6 +19,8 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
 	dwarves libssl-dev gnuplot-nox lcov
+	# spatch loads its Python support from libpython3.X.so, the -dev's link.
+	libpython3-dev
 )
 SRC_NAME=linux-source-6.1
 SRC_TARBALL=/usr/src/$SRC_NAME.tar.xz
