@@ -45,7 +45,7 @@ gate() {
 # build's objects.
 kbuild() {
 	rm -rf "$work/tree" && mkdir -p "$work/tree" &&
-		cp -r "$repo/Kbuild" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/tree" &&
+		cp -r "$repo/Kbuild" "$repo/VERSION" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/tree" &&
 		make -s -C "$kdir" M="$work/tree" "$@" modules 2>&1 |
 		grep -v -e '^Skipping BTF generation' -e '^make.*directory'
 	return "${PIPESTATUS[0]}"
