@@ -18,7 +18,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
-	dwarves libssl-dev gnuplot-nox lcov
+	dwarves libssl-dev gnuplot-nox lcov groff-base mandoc
 )
 SRC_NAME=linux-source-6.1
 SRC_TARBALL=/usr/src/$SRC_NAME.tar.xz
