@@ -17,6 +17,8 @@
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
 #   make mutants       plant each fault of scripts/mutants.list in a scratch
 #                      copy and run the suite: ends "N killed, M survived"
+#   make zxmem-cmd     the zxmem command (tools/zxmem) and its man pages
+#                      (build/man/), version from the file VERSION
 #   make clean
 #
 # demo and check install what they need (Debian packages, as root) and boot
@@ -68,14 +70,36 @@ COVERAGE_GATE ?= 1
 COVERAGE_HTML ?=
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
+# The one version number (MODULE_VERSION() gets it through Kbuild).
+ZXMEM_VERSION := $(shell cat $(CURDIR)/VERSION)
+# The zxmem command: built for this machine (dynamically linked), with
+# the compiler's CFLAGS/LDFLAGS on top, as a package build passes them.
+CMD_CFLAGS = -O2 -g -Wall -Wextra -Werror -I$(CURDIR)/uapi \
+	     -DZXMEM_VERSION='"$(ZXMEM_VERSION)"'
+# Man pages: man/NAME.SECTION.in, @VERSION@ filled in, into build/man/.
+MAN_SRC = $(wildcard man/*.in)
+MAN_PAGES = $(patsubst man/%.in,build/man/%,$(MAN_SRC))
+
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug coverage debug-all bench vm-bench mutants \
-	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug
+	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug \
+	zxmem-cmd man
 
 all: modules
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+zxmem-cmd: tools/zxmem man
+
+tools/zxmem: tools/zxmem.c VERSION $(UAPI_HEADERS)
+	$(CC) $(CMD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+man: $(MAN_PAGES)
+
+build/man/%: man/%.in VERSION
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(ZXMEM_VERSION)/g' $< >$@
 
 kunit-module:
 	@grep -qs '^CONFIG_KUNIT=[ym]' $(KDIR)/include/config/auto.conf || \
@@ -85,7 +109,7 @@ kunit-module:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || \
 		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
-	rm -rf build selftests/zxmem/demo selftests/zxmem/bench
+	rm -rf build selftests/zxmem/demo selftests/zxmem/bench tools/zxmem
 
 deps:
 	@scripts/deps.sh

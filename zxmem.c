@@ -1007,3 +1007,5 @@ module_misc_device(zxmem_misc);
 
 MODULE_DESCRIPTION("Zircon's zx_process_write_memory() and zx_process_read_memory() on /dev/zxmem");
 MODULE_LICENSE("GPL");
+MODULE_AUTHOR("zxmem developers");
+MODULE_VERSION(ZXMEM_VERSION);

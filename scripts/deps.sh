@@ -18,7 +18,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
-	dwarves libssl-dev gnuplot-nox lcov
+	dwarves libssl-dev gnuplot-nox lcov groff-base mandoc
 	# spatch loads its Python support from libpython3.X.so, the -dev's link.
 	libpython3-dev
 )

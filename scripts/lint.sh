@@ -45,7 +45,7 @@ gate() {
 # build's objects.
 kbuild() {
 	rm -rf "$work/tree" && mkdir -p "$work/tree" &&
-		cp -r "$repo/Kbuild" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/tree" &&
+		cp -r "$repo/Kbuild" "$repo/VERSION" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/tree" &&
 		make -s -C "$kdir" M="$work/tree" "$@" modules 2>&1 |
 		grep -v -e '^Skipping BTF generation' -e '^make.*directory'
 	return "${PIPESTATUS[0]}"
@@ -123,6 +123,59 @@ coccicheck() {
 	coccicheck_run "$work/module"
 }
 
+# The zxmem command and the target its test runs: user space, kernel style.
+cmd_sources=(tools/zxmem.c selftests/zxmem/cmd_target.c)
+man_pages=(man/*.in)
+
+# The command builds warning-free with gcc and clang, and says the version
+# of the file VERSION.
+command_build() {
+	local cc version want
+
+	want="zxmem $(cat "$repo/VERSION")"
+	for cc in gcc clang; do
+		"$cc" -O2 -Wall -Wextra -Werror -I "$repo/uapi" \
+			-DZXMEM_VERSION="\"$(cat "$repo/VERSION")\"" \
+			-o "$work/zxmem-$cc" "$repo/tools/zxmem.c" || return 1
+		version=$("$work/zxmem-$cc" --version) || return 1
+		[ "$version" = "$want" ] ||
+			echo "$cc: zxmem --version says '$version', not '$want'"
+	done
+}
+
+# VERSION is one line, MAJOR.MINOR.PATCH; the module and the man pages
+# take it from there and write it nowhere else.
+version_one_place() {
+	local v
+
+	v=$(cat "$repo/VERSION")
+	[[ $(wc -l <"$repo/VERSION") -eq 1 && $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+		echo "VERSION: not one MAJOR.MINOR.PATCH line: '$v'"
+	grep -q '^MODULE_VERSION(ZXMEM_VERSION);$' "$repo/zxmem.c" ||
+		echo "zxmem.c: no MODULE_VERSION(ZXMEM_VERSION)"
+	grep -Fq -- "-DZXMEM_VERSION=" "$repo/Kbuild" ||
+		echo "Kbuild: does not pass ZXMEM_VERSION from VERSION"
+	grep -Fln -- "$v" "${man_pages[@]/#/$repo/}" "$repo/tools/zxmem.c" \
+		"$repo/zxmem.c" | sed "s|^$repo/|the version written out in |"
+	grep -L '^\.TH .* "zxmem @VERSION@"' "${man_pages[@]/#/$repo/}" |
+		sed 's|$|: no "zxmem @VERSION@" in .TH|'
+}
+
+# man_lint TOOL...: every man page, its version filled in as make man
+# does, through TOOL; any message is a finding.
+man_lint() {
+	local page out
+
+	mkdir -p "$work/man"
+	for page in "${man_pages[@]}"; do
+		out=$work/man/$(basename "$page" .in)
+		sed "s/@VERSION@/$(cat "$repo/VERSION")/g" "$repo/$page" >"$out" ||
+			return 1
+		"$@" "$out" 2>&1 | sed "s|$work/man/|man/|g"
+		[ "${PIPESTATUS[0]}" -eq 0 ] || echo "$page: $1 failed"
+	done
+}
+
 cd "$repo" || exit 1
 echo "# lint: module, headers and KUnit sources against $kdir"
 gate checkpatch_strict_codespell checkpatch "${kernel_sources[@]/#/$repo/}" \
@@ -139,6 +192,11 @@ gate uapi_headers_c90 headers_c90
 gate uapi_headers_spdx spdx
 gate kernel_doc "$ksrc/scripts/kernel-doc" -none -Werror \
 	"${uapi_kernel[@]}" "${uapi_user[@]}" zxmem_ioctl.h zxmem_compat.h
+gate checkpatch_strict_command checkpatch "${cmd_sources[@]/#/$repo/}"
+gate command_gcc_clang_werror command_build
+gate version_in_one_place version_one_place
+gate man_groff_ww man_lint groff -ww -z -man
+gate man_mandoc_lint man_lint mandoc -Tlint -W warning
 echo "1..$n"
 [ -n "${ZXMEM_LINT_COUNTS:-}" ] &&
 	echo "passed=$passed failed=$failed skipped=0" > "$ZXMEM_LINT_COUNTS"

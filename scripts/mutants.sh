@@ -335,7 +335,7 @@ if [[ $mode != run ]]; then
 	fi
 	for n in "${selected[@]}"; do
 		rm -rf "$scratch" && mkdir -p "$scratch"
-		cp -a "$base/Kbuild" "$base"/*.c "$base"/*.h "$base/uapi" "$scratch/"
+		cp -a "$base/Kbuild" "$base/VERSION" "$base"/*.c "$base"/*.h "$base/uapi" "$scratch/"
 		if ! why=$(plant "$n" "$scratch"); then
 			errors=$((errors + 1))
 			printf '%-26s ERROR does not apply: %s\n' "$n" "$(head -n 1 <<<"$why")"

@@ -41,7 +41,7 @@ eval "$kernel"
 # shellcheck disable=SC2153 # KERNEL and KDIR come from the eval
 echo "# kernel $name: $KERNEL"
 
-cp -r "$repo/Kbuild" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$out/module"
+cp -r "$repo/Kbuild" "$repo/VERSION" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$out/module"
 make -s -C "$KDIR" M="$out/module" W=1 KCFLAGS=-Werror modules ||
 	fail "zxmem.ko does not build warning-free"
 
