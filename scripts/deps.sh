@@ -19,6 +19,7 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
 	dwarves libssl-dev gnuplot-nox lcov
+	dkms dh-dkms debhelper lintian pkg-config systemd
 )
 SRC_NAME=linux-source-6.1
 SRC_TARBALL=/usr/src/$SRC_NAME.tar.xz
