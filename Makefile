@@ -94,6 +94,7 @@ UDEVRULESDIR ?= /usr/lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 MODPROBEDIR ?= /usr/lib/modprobe.d
 ZXMEM_CMD ?= tools/zxmem
+$(ZXMEM_CMD): CPPFLAGS += -I$(CURDIR)/uapi
 MAN_PAGES = $(wildcard man/*.[1-8])
 # The kernel the module is installed for: KDIR's release, as in the
 # module's vermagic (Debian's headers have another kernel.release).

@@ -139,6 +139,9 @@ gate uapi_headers_c90 headers_c90
 gate uapi_headers_spdx spdx
 gate kernel_doc "$ksrc/scripts/kernel-doc" -none -Werror \
 	"${uapi_kernel[@]}" "${uapi_user[@]}" zxmem_ioctl.h zxmem_compat.h
+# DKMS reads dkms.conf literally: its PACKAGE_VERSION, and the last entry
+# of debian/changelog, must be the first line of VERSION.
+gate version_dkms_conf_changelog make -s --no-print-directory -C "$repo" version-check
 echo "1..$n"
 [ -n "${ZXMEM_LINT_COUNTS:-}" ] &&
 	echo "passed=$passed failed=$failed skipped=0" > "$ZXMEM_LINT_COUNTS"
