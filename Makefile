@@ -103,7 +103,7 @@ KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 MODDIR = $(DESTDIR)$(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
 # What dkms.conf's MAKE needs, installed as /usr/src/zxmem-VERSION.
 DKMS_SRC = dkms.conf VERSION Kbuild $(wildcard COPYING) \
-	   $(wildcard *.c *.h) $(UAPI_HEADERS)
+	   $(filter-out %.mod.c,$(wildcard *.c)) $(wildcard *.h) $(UAPI_HEADERS)
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug coverage debug-all bench vm-bench mutants \
