@@ -19,6 +19,15 @@
 #                      copy and run the suite: ends "N killed, M survived"
 #   make zxmem-cmd     the zxmem command (tools/zxmem) and its man pages
 #                      (build/man/), version from the file VERSION
+#   make install       the module (modules_install for KDIR, then depmod),
+#                      udev rule, sysusers and modprobe.d files, headers,
+#                      pkg-config file, the command and man pages; honours
+#                      DESTDIR, PREFIX, INSTALL_MOD_PATH and KDIR
+#   make uninstall     removes exactly what make install put there
+#   make deb           the Debian packages (debian/), in build/deb/
+#   make pkg-test      make deb, install the packages with apt-get, check
+#                      DKMS built the module, boot the 6.1 VM with it and
+#                      run the kselftests, purge the packages
 #   make clean
 #
 # demo and check install what they need (Debian packages, as root) and boot
@@ -70,20 +79,46 @@ COVERAGE_GATE ?= 1
 COVERAGE_HTML ?=
 UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
 
-# The one version number (MODULE_VERSION() gets it through Kbuild).
-ZXMEM_VERSION := $(shell cat $(CURDIR)/VERSION)
+# The one version number: the first line of VERSION.  MODULE_VERSION()
+# gets it through Kbuild; dkms.conf and debian/changelog are checked
+# against it (version-check).
+ZXMEM_VERSION := $(shell head -n 1 $(CURDIR)/VERSION)
 # The zxmem command: built for this machine (dynamically linked), with
 # the compiler's CFLAGS/LDFLAGS on top, as a package build passes them.
 CMD_CFLAGS = -O2 -g -Wall -Wextra -Werror -I$(CURDIR)/uapi \
 	     -DZXMEM_VERSION='"$(ZXMEM_VERSION)"'
+ZXMEM_CMD = tools/zxmem
 # Man pages: man/NAME.SECTION.in, @VERSION@ filled in, into build/man/.
 MAN_SRC = $(wildcard man/*.in)
 MAN_PAGES = $(patsubst man/%.in,build/man/%,$(MAN_SRC))
+# make install.  udev, systemd-sysusers and modprobe read only their own
+# directories, whatever PREFIX is.
+PREFIX ?= /usr/local
+INSTALL_MOD_PATH ?=
+INSTALL_MOD_DIR ?= extra
+DEPMOD ?= /sbin/depmod
+BINDIR = $(PREFIX)/bin
+INCLUDEDIR = $(PREFIX)/include
+MANDIR = $(PREFIX)/share/man
+PKGCONFIGDIR = $(PREFIX)/share/pkgconfig
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+MODPROBEDIR ?= /usr/lib/modprobe.d
+# The kernel the module is installed for: KDIR's release, as in the
+# module's vermagic (Debian's headers have another kernel.release).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	 $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = $(DESTDIR)$(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+# What dkms.conf's MAKE needs, installed as /usr/src/zxmem-VERSION.
+DKMS_SRC = dkms.conf VERSION Kbuild $(wildcard COPYING) \
+	   $(filter-out %.mod.c,$(wildcard *.c)) $(wildcard *.h) $(UAPI_HEADERS)
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug coverage debug-all bench vm-bench mutants \
 	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug \
-	zxmem-cmd man
+	zxmem-cmd man \
+	install uninstall install-data uninstall-data install-dkms-src \
+	deb pkg-test pkg-check version-check
 
 all: modules
 
@@ -111,6 +146,78 @@ clean:
 		rm -f *.o *.ko *.mod *.mod.c .*.cmd modules.order Module.symvers
 	rm -rf build selftests/zxmem/demo selftests/zxmem/bench tools/zxmem
 
+# The module through the kernel's modules_install.  depmod only for the
+# running system: a DESTDIR or INSTALL_MOD_PATH is a staging tree, whose
+# packager or image builder runs depmod for its own kernel.
+install: modules install-data
+	@test -n "$(KREL)" || { echo "$(KDIR): no kernel release"; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) \
+		INSTALL_MOD_PATH=$(DESTDIR)$(INSTALL_MOD_PATH) modules_install
+	$(if $(DESTDIR)$(INSTALL_MOD_PATH),,$(DEPMOD) -a $(KREL))
+
+uninstall: uninstall-data
+	@test -n "$(KREL)" || { echo "$(KDIR): no kernel release"; exit 1; }
+	rm -f $(MODDIR)/zxmem.ko $(MODDIR)/zxmem.ko.gz $(MODDIR)/zxmem.ko.xz \
+		$(MODDIR)/zxmem.ko.zst
+	$(if $(DESTDIR)$(INSTALL_MOD_PATH),,$(DEPMOD) -a $(KREL))
+	-@rmdir --ignore-fail-on-non-empty $(MODDIR) 2>/dev/null
+	$(if $(DESTDIR)$(INSTALL_MOD_PATH),-@cd $(DESTDIR)$(INSTALL_MOD_PATH)/ \
+		&& rmdir -p --ignore-fail-on-non-empty \
+		lib/modules/$(KREL) 2>/dev/null)
+
+# Everything but the module (the Debian packages take it from here).
+INSTALLED_DATA = $(UDEVRULESDIR)/60-zxmem.rules $(SYSUSERSDIR)/zxmem.conf \
+	$(MODPROBEDIR)/zxmem.conf $(INCLUDEDIR)/zircon/syscalls.h \
+	$(INCLUDEDIR)/zircon/errors.h $(INCLUDEDIR)/linux/zxmem.h \
+	$(PKGCONFIGDIR)/zxmem.pc \
+	$(BINDIR)/$(notdir $(ZXMEM_CMD)) \
+	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+install-data: $(ZXMEM_CMD) $(MAN_PAGES)
+	install -D -m 0644 data/60-zxmem.rules $(DESTDIR)$(UDEVRULESDIR)/60-zxmem.rules
+	install -D -m 0644 data/sysusers-zxmem.conf $(DESTDIR)$(SYSUSERSDIR)/zxmem.conf
+	install -D -m 0644 data/modprobe-zxmem.conf $(DESTDIR)$(MODPROBEDIR)/zxmem.conf
+	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/zircon \
+		uapi/zircon/syscalls.h uapi/zircon/errors.h
+	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/linux uapi/linux/zxmem.h
+	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(ZXMEM_VERSION)|' \
+		data/zxmem.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/zxmem.pc
+	install -D -m 0755 $(ZXMEM_CMD) $(DESTDIR)$(BINDIR)/$(notdir $(ZXMEM_CMD))
+	$(foreach m,$(MAN_PAGES),install -D -m 0644 $(m) \
+		$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)) &&) true
+
+# Files, then the directories holding them if that left them empty, and in
+# a DESTDIR their parents too.
+uninstall-data:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_DATA))
+	-@$(if $(DESTDIR),cd $(DESTDIR)/ && rmdir -p,rmdir) \
+		--ignore-fail-on-non-empty $(if $(DESTDIR),$(patsubst \
+		/%,%,$(sort $(dir $(INSTALLED_DATA)))),$(sort $(dir \
+		$(INSTALLED_DATA)))) 2>/dev/null
+
+# The module's source as dkms.conf expects it (the zxmem-dkms package).
+install-dkms-src: version-check
+	@for f in $(DKMS_SRC); do \
+		install -D -m 0644 $$f $(DESTDIR)/usr/src/zxmem-$(ZXMEM_VERSION)/$$f \
+			|| exit 1; \
+	done
+
+# DKMS reads dkms.conf literally: its PACKAGE_VERSION must be VERSION's.
+version-check:
+	@grep -qx 'PACKAGE_VERSION="$(ZXMEM_VERSION)"' dkms.conf || \
+		{ echo "dkms.conf: PACKAGE_VERSION is not $(ZXMEM_VERSION) (VERSION)"; exit 1; }
+	@grep -q '^zxmem ($(ZXMEM_VERSION)-[0-9]*)' debian/changelog || \
+		{ echo "debian/changelog: the last entry is not $(ZXMEM_VERSION)"; exit 1; }
+
+# Binary packages only, unsigned, from a copy of the tree in build/;
+# the .debs, .buildinfo and .changes land in build/deb/.
+deb: version-check
+	@rm -rf build/deb && mkdir -p build/deb/src
+	@git ls-files -z 2>/dev/null | xargs -0 cp --parents -t build/deb/src 2>/dev/null \
+		|| tar -c --exclude=./build --exclude=./.git . | tar -x -C build/deb/src
+	cd build/deb/src && dpkg-buildpackage -b -us -uc
+	@ls build/deb/*.deb
+
 deps:
 	@scripts/deps.sh
 
@@ -137,6 +244,9 @@ coverage: deps
 mutants: deps
 	@scripts/mutants.sh
 
+pkg-test: deps
+	@$(MAKE) --no-print-directory pkg-check VM_KVER=$$(scripts/deps.sh --kver)
+
 vm-test: deps
 	@$(MAKE) --no-print-directory vm-check VM_KVER=$$(scripts/deps.sh --kver)
 
@@ -147,7 +257,7 @@ demo: deps
 
 # Every stage runs, whatever the others did; summary.sh adds them up.
 STAGE_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
-	       $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts)
+	       $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts) build/pkg.counts
 check-all:
 	@rm -f $(STAGE_COUNTS) && mkdir -p build
 	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit.counts scripts/kunit.sh
@@ -155,6 +265,7 @@ check-all:
 		scripts/kunit.sh
 	-@ZXMEM_LINT_COUNTS=$(CURDIR)/build/lint.counts scripts/lint.sh $(VM_KDIR)
 	-@$(MAKE) --no-print-directory vm-check
+	-@$(MAKE) --no-print-directory pkg-check
 	@scripts/summary.sh $(STAGE_COUNTS)
 
 vm-module:
@@ -194,6 +305,13 @@ vm-check: ksft-install
 			--kselftest $(KSFT_INSTALL) $$k $(VM_OUT)/$$k \
 			selftests/zxmem/run.sh || rc=1; \
 	done; exit $$rc
+
+# The packages, installed with apt-get, DKMS's module booted in the 6.1
+# VM (scripts/pkg-test.sh); counted as one stage of make check.
+pkg-check: ksft-install
+	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
+	@ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
+		$(VM_KVER) $(KSFT_INSTALL)
 
 # The debug kernel is slow under TCG: KASAN and lockdep on every access.
 # check-debug.sh runs the programs itself, from /root.

@@ -19,6 +19,7 @@ PACKAGES=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
 	dwarves libssl-dev gnuplot-nox lcov groff-base mandoc
+	dkms dh-dkms debhelper lintian pkg-config systemd
 	# spatch loads its Python support from libpython3.X.so, the -dev's link.
 	libpython3-dev
 )

@@ -197,6 +197,9 @@ gate command_gcc_clang_werror command_build
 gate version_in_one_place version_one_place
 gate man_groff_ww man_lint groff -ww -z -man
 gate man_mandoc_lint man_lint mandoc -Tlint -W warning
+# DKMS reads dkms.conf literally: its PACKAGE_VERSION, and the last entry
+# of debian/changelog, must be the first line of VERSION.
+gate version_dkms_conf_changelog make -s --no-print-directory -C "$repo" version-check
 echo "1..$n"
 [ -n "${ZXMEM_LINT_COUNTS:-}" ] &&
 	echo "passed=$passed failed=$failed skipped=0" > "$ZXMEM_LINT_COUNTS"
