@@ -337,7 +337,7 @@ static enum zxmem_traced zxmem_thread_traced(struct zxmem_file *file,
  * as the tracer, to reap a traced thread that the exec killed, so blocking
  * on it could hang both.  The lock is tried, and while it is held the
  * caller polls, once a jiffy, until it gets it, until de_thread() has begun
- * (signal->group_exec_task set: ZX_ERR_BAD_STATE, the image is being
+ * (zxmem_exec_in_progress(): ZX_ERR_BAD_STATE, the image is being
  * replaced) or until a fatal signal.
  *
  * Return: ZX_OK if current traces @thread, ZX_ERR_ACCESS_DENIED if not,
@@ -350,7 +350,7 @@ static int zxmem_confirm_tracer(struct zxmem_file *file,
 	bool traced = false;
 
 	while (!mutex_trylock(&signal->cred_guard_mutex)) {
-		if (READ_ONCE(signal->group_exec_task))
+		if (zxmem_exec_in_progress(signal))
 			return ZX_ERR_BAD_STATE;
 		if (fatal_signal_pending(current))
 			return ZX_ERR_ACCESS_DENIED;
@@ -536,7 +536,7 @@ static void zxmem_ready_buffer(struct zxmem_call *call, u64 size)
 	if (!access_ok(call->buffer, size))
 		return;
 	call->buffer_ready = !call->write ||
-			     !fault_in_readable(call->buffer, size);
+			     !zxmem_fault_in_readable(call->buffer, size);
 }
 
 /*
@@ -656,8 +656,8 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 	 * is bad from the start must be refused before the first byte: fault
 	 * it all in now.
 	 */
-	while ((left = fault_in_readable(call->buffer + done,
-					 call->len - done))) {
+	while ((left = zxmem_fault_in_readable(call->buffer + done,
+					       call->len - done))) {
 		done = call->len - left;
 		status = zxmem_buffer_fault(call, done);
 		if (status != ZX_OK)
@@ -730,7 +730,7 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 	for (i = 0; i < nr && moved < len; i++, offset = 0) {
 		size_t step = min_t(size_t, PAGE_SIZE - offset, len - moved);
 		void __user *user = call->buffer + done + moved;
-		void *kaddr = kmap_local_page(pages[i]);
+		void *kaddr = zxmem_kmap(pages[i]);
 		unsigned long left;
 
 		if (call->write) {
@@ -747,7 +747,7 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
 		} else {
 			left = copy_to_user(user, kaddr + offset, step);
 		}
-		kunmap_local(kaddr);
+		zxmem_kunmap(kaddr);
 
 		moved += step - left;
 		if (left) {

@@ -7,15 +7,18 @@
 #define _ZXMEM_COMPAT_H
 
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/magic.h>
 #include <linux/capability.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/pidfd.h>
 #include <asm/cacheflush.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #ifdef ZXMEM_HAVE_EXEC_STATE
 #include <linux/sched/exec_state.h>
@@ -163,5 +166,86 @@ static inline void zxmem_read_dumpability(struct task_struct *task,
 		   ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE);
 #endif
 }
+
+/**
+ * zxmem_exec_in_progress() - has an exec of @signal's process begun to
+ *	kill the other threads
+ * @signal: the target's signal_struct
+ *
+ * de_thread() points signal->group_exec_task (5.17 on; group_exit_task
+ * before) at the exec'ing thread while it waits for the others to die.
+ * Before 5.17 a core dump sets group_exit_task too: the process is dying
+ * then, which the caller answers the same way.  Kbuild sets
+ * ZXMEM_HAVE_GROUP_EXEC_TASK when the headers have the new name.
+ *
+ * Return: true while such an exec (or, before 5.17, a core dump) runs.
+ */
+static inline bool zxmem_exec_in_progress(struct signal_struct *signal)
+{
+#ifdef ZXMEM_HAVE_GROUP_EXEC_TASK
+	return READ_ONCE(signal->group_exec_task);
+#else
+	return READ_ONCE(signal->group_exit_task);
+#endif
+}
+
+/**
+ * zxmem_fault_in_readable() - fault in a user buffer for reading
+ * @uaddr: its start, already checked with access_ok()
+ * @size: its length
+ *
+ * fault_in_readable() came in 5.16.  Before, the same walk: one byte of
+ * every page the buffer spans, the first one from @uaddr itself.
+ *
+ * Return: how many bytes, from the first page that could not be faulted
+ * in to the end, are left; 0 if all of it is readable now.
+ */
+static inline size_t zxmem_fault_in_readable(const char __user *uaddr,
+					     size_t size)
+{
+#ifdef ZXMEM_HAVE_FAULT_IN_READABLE
+	return fault_in_readable(uaddr, size);
+#else
+	unsigned long addr = (unsigned long)uaddr, end = addr + size;
+	char byte;
+
+	while (addr < end) {
+		if (__get_user(byte, (const char __user *)addr))
+			return end - addr;
+		addr = (addr | ~PAGE_MASK) + 1;
+	}
+	(void)byte;	/* only the fault matters */
+	return 0;
+#endif
+}
+
+/*
+ * kmap_local_page() and kunmap_local() came in 5.11.  Before, a kernel
+ * without highmem (every 64-bit one zxmem is built for) maps every page
+ * at page_address(), and the copy under it may fault and sleep as it
+ * does under kmap_local_page().
+ */
+#ifdef ZXMEM_HAVE_KMAP_LOCAL
+static inline void *zxmem_kmap(struct page *page)
+{
+	return kmap_local_page(page);
+}
+
+static inline void zxmem_kunmap(void *kaddr)
+{
+	kunmap_local(kaddr);
+}
+#elif !defined(CONFIG_HIGHMEM)
+static inline void *zxmem_kmap(struct page *page)
+{
+	return page_address(page);
+}
+
+static inline void zxmem_kunmap(void *kaddr)
+{
+}
+#else
+#error "zxmem needs kmap_local_page() (Linux 5.11) on a kernel with CONFIG_HIGHMEM"
+#endif
 
 #endif /* _ZXMEM_COMPAT_H */

@@ -58,6 +58,18 @@ apt_download() {
 	(cd "$dir/debs" && apt-get -qq "${opts[@]}" download "$@" >&2)
 }
 
+# The headers name the compiler Debian built the kernel with (gcc-10 for
+# 5.10); one this machine does not have is replaced by its own gcc.
+use_own_gcc() {
+	local vars=$1 cc
+
+	cc=$(sed -n 's/^CC = .*)\(gcc[^ ]*\)$/\1/p' "$vars")
+	if [ -n "$cc" ] && [ "$cc" != gcc ] && ! command -v "$cc" >/dev/null; then
+		echo "kernel.sh: $cc is not installed; building with $(gcc -dumpversion | sed 's/^/gcc-/')" >&2
+		sed -i "s/^\(CC = .*)\)$cc\$/\1gcc/" "$vars"
+	fi
+}
+
 # Debian's own image and headers, unpacked; the headers' Makefile names
 # /usr/src absolutely, so it is pointed at the unpacked copy.
 prepare_debs() {
@@ -67,13 +79,19 @@ prepare_debs() {
 		echo "kernel.sh: fetching Linux $version from $suite" >&2
 		rm -rf "$dir" && mkdir -p "$dir"
 		apt_download "linux-image-$version-amd64-unsigned" \
-			"linux-headers-$version-amd64" \
-			"linux-headers-$version-common" "linux-kbuild-$version"
+			"linux-headers-$version-amd64"
+		# linux-kbuild-6.12.95+deb12 for 6.12, linux-kbuild-5.10 for
+		# 5.10.0-32: the headers package names it.
+		kbuild=$(dpkg-deb -f "$dir"/debs/linux-headers-"$version"-amd64_*.deb Depends |
+			tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p')
+		[ -n "$kbuild" ] || die "linux-headers-$version-amd64 names no linux-kbuild package"
+		apt_download "linux-headers-$version-common" "$kbuild"
 		for deb in "$dir"/debs/*.deb; do
 			dpkg -x "$deb" "$root"
 		done
 		sed -i "s|^include /usr/src/|include $root/usr/src/|" \
 			"$root/usr/src/linux-headers-$version-amd64/Makefile"
+		use_own_gcc "$root/usr/src/linux-headers-$version-amd64/.kernelvariables"
 		rm -rf "$dir/debs"
 		echo "$version" > "$dir/.ready"
 	fi

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "area.h"
@@ -72,6 +73,25 @@ static const char *const gate_functions[] = {
 	"get_task_mm", "fault_in_readable", "pin_user_pages_remote",
 };
 
+/*
+ * fault_in_readable() is 5.16's; before, zxmem faults the buffer in with
+ * an inline loop that no probe can see, after get_task_mm(), whose probe
+ * then stands for it.  The others exist on every kernel zxmem builds for.
+ */
+#define GATE_FAULT_IN	1
+static bool gate_absent[ARRAY_SIZE(gate_functions)];
+
+/* Is the running kernel older than @major.@minor? */
+static bool kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
 static int gate_event_write(const char *fn, const char *file,
 			    const char *text)
 {
@@ -121,8 +141,13 @@ static int gate_probes_add(const char **step)
 		*step = gate_functions[i];
 		snprintf(line, sizeof(line), "p:zxmem_gate/%s %s\n",
 			 gate_functions[i], gate_functions[i]);
-		if (write_text(TRACEFS "/kprobe_events", O_APPEND, line))
+		gate_absent[i] = false;
+		if (!write_text(TRACEFS "/kprobe_events", O_APPEND, line))
+			continue;
+		if (i != GATE_FAULT_IN || errno != ENOENT ||
+		    !kernel_before(5, 16))
 			return -1;
+		gate_absent[i] = true;
 	}
 	*step = GATE_INSTANCE;
 	if (mkdir(GATE_INSTANCE, 0700) && errno != EEXIST)
@@ -130,6 +155,8 @@ static int gate_probes_add(const char **step)
 	snprintf(line, sizeof(line), "common_pid == %d", gettid());
 	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
 		*step = gate_functions[i];
+		if (gate_absent[i])
+			continue;
 		if (gate_event_write(gate_functions[i], "filter", line) ||
 		    gate_event_write(gate_functions[i], "enable", "1"))
 			return -1;
@@ -235,6 +262,10 @@ TEST_F(child, write_with_parameter_off_reaches_no_copy_function)
 		ASSERT_STATUS(ZX_OK, on[i].status);
 	}
 	for (i = 0; i < ARRAY_SIZE(gate_functions); i++) {
+		if (gate_absent[i]) {
+			TH_LOG("%s: not in this kernel", gate_functions[i]);
+			continue;
+		}
 		/* The probes see these calls once writes are on ... */
 		EXPECT_LE(1, on_hits[i]) {
 			TH_LOG("%s: no hit with the parameter on",
