@@ -890,37 +890,36 @@ static int vma_status(const struct vma *v, bool write)
 	return ZX_OK;
 }
 
-/* Steps 8 to 11: the walk over the mappings the range touches. */
+/*
+ * Steps 8 to 11.  A write to a range that touches the vDSO anywhere is
+ * refused; else the copy runs from @vaddr through the adjacent mappings
+ * that allow it, and the first mapping's answer is the status.
+ */
 static int predict_region(const struct subject *t, bool write, uint64_t vaddr,
 			  uint64_t size, uint64_t *len, bool *loose)
 {
 	uint64_t end = vaddr + size < vaddr ? UINT64_MAX : vaddr + size;
 	uint64_t reach = vaddr;
 	int status = ZX_ERR_NO_MEMORY;
-	bool stopped = false;
+	const struct vma *v;
 	int i;
 
 	for (i = 0; i < t->nr_vmas; i++) {
-		const struct vma *v = &t->vmas[i];
-		int vs;
-
+		v = &t->vmas[i];
 		if (!(vaddr < v->end && v->start < end))
 			continue;
 		if (!(v->flags & V_STABLE))
 			*loose = true;
 		if (write && (v->flags & V_VDSO))
 			return ZX_ERR_ACCESS_DENIED;
-		if (stopped || v->start > reach) {
-			stopped = true;
-			continue;
-		}
-		vs = vma_status(v, write);
+	}
+	while (reach < end && (v = find_vma_at(t, reach))) {
+		int vs = vma_status(v, write);
+
 		if (reach == vaddr)
 			status = vs;
-		if (vs != ZX_OK) {
-			stopped = true;
-			continue;
-		}
+		if (vs != ZX_OK)
+			break;
 		reach = v->end;
 	}
 	*len = MIN(reach, end) - vaddr;
