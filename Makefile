@@ -330,8 +330,14 @@ debug-all: ksft-install ksft-debug
 	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts \
 		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts
 
-selftests/zxmem/bench selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
+selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lpthread
+
+# The bench's targets are the test library's (common.c).
+BENCH_LIB = selftests/zxmem/common.c selftests/zxmem/common.h \
+	    selftests/zxmem/zxmem_selftest.h
+selftests/zxmem/bench: %: %.c $(BENCH_LIB) $(UAPI_HEADERS)
+	$(CC) $(TOOL_CFLAGS) -o $@ $< selftests/zxmem/common.c -lpthread
 
 # Missed ratio targets are "not ok" lines, not a failed command: the
 # numbers are the product, so the plot is drawn either way.

@@ -3,12 +3,14 @@
  * The benchmark behind "make bench": zxmem against every Linux interface
  * that writes or reads another process's memory.
  *
- * Build from the repository root:
+ * Build from the repository root (make bench does):
  * gcc -static -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I uapi \
- *	-o selftests/zxmem/bench selftests/zxmem/bench.c -lpthread
+ *	-o selftests/zxmem/bench selftests/zxmem/bench.c \
+ *	selftests/zxmem/common.c -lpthread
  *
  * Run as root with zxmem.ko loaded with enable_debugging_syscalls=1.  The
- * bench forks a target that maps 64 MiB of anonymous memory, attaches it
+ * bench starts a target process of the test library (common.c), has it
+ * map 64 MiB of anonymous memory, attaches it
  * with PTRACE_SEIZE and stops it with PTRACE_INTERRUPT, so every method
  * sees the same stopped tracee.  Then, for each size and for write and
  * read, it times
@@ -68,11 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <zircon/syscalls.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434	/* the same number on every architecture */
-#endif
+#include "common.h"
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -83,8 +81,6 @@
 #define NSEC_PER_SEC	1000000000ULL
 #define NSEC_PER_MSEC	1000000ULL
 
-/* Where transparent huge pages may map a region whole. */
-#define HUGE_ALIGN	(2 * MIB)
 /* The target's region: as large as the largest size measured. */
 #define REGION_SIZE	(64 * MIB)
 /* PTRACE_POKEDATA/PEEKDATA move a word per call: only up to this size. */
@@ -122,9 +118,10 @@ static const struct {
 #define NR_SIZES	ARRAY_SIZE(sizes)
 
 /* A process whose memory is written and read, stopped under ptrace. */
-struct target {
-	pid_t pid;
-	int pidfd;		/* zxmem's handle */
+struct tracee {
+	struct target proc;	/* the library's target: pid, pidfd (zxmem's
+				 * handle)
+				 */
 	int memfd;		/* /proc/PID/mem, read-write */
 	uintptr_t addr;		/* its region */
 	size_t len;
@@ -166,12 +163,12 @@ static void sleep_ms(unsigned int ms)
 /* The methods: one function per interface and direction             */
 /* ---------------------------------------------------------------- */
 
-static void zxmem_write(const struct target *t, const void *buf, size_t len)
+static void zxmem_write(const struct tracee *t, const void *buf, size_t len)
 {
 	size_t actual = 0;
 	zx_status_t status;
 
-	status = zx_process_write_memory(t->pidfd, t->addr, buf, len, &actual);
+	status = zx_process_write_memory(t->proc.pidfd, t->addr, buf, len, &actual);
 	if (status != ZX_OK || actual != len)
 		die("zx_process_write_memory(%zu bytes): %s, actual %zu%s",
 		    len, zx_status_get_string(status), actual,
@@ -180,18 +177,19 @@ static void zxmem_write(const struct target *t, const void *buf, size_t len)
 		    "");
 }
 
-static void zxmem_read(const struct target *t, void *buf, size_t len)
+static void zxmem_read(const struct tracee *t, void *buf, size_t len)
 {
 	size_t actual = 0;
 	zx_status_t status;
 
-	status = zx_process_read_memory(t->pidfd, t->addr, buf, len, &actual);
+	status = zx_process_read_memory(t->proc.pidfd, t->addr, buf, len, &actual);
 	if (status != ZX_OK || actual != len)
 		die("zx_process_read_memory(%zu bytes): %s, actual %zu",
 		    len, zx_status_get_string(status), actual);
 }
 
-static void pvm_write(const struct target *t, const void *buf, size_t len)
+/* process_vm_writev() or process_vm_readv(), until all @len bytes moved. */
+static void pvm_move(const struct tracee *t, void *buf, size_t len, bool write)
 {
 	size_t done = 0;
 
@@ -204,38 +202,29 @@ static void pvm_write(const struct target *t, const void *buf, size_t len)
 			.iov_base = (void *)(t->addr + done),
 			.iov_len = len - done,
 		};
-		ssize_t n = process_vm_writev(t->pid, &local, 1, &remote, 1, 0);
+		ssize_t n = write ?
+			process_vm_writev(t->proc.pid, &local, 1, &remote, 1, 0) :
+			process_vm_readv(t->proc.pid, &local, 1, &remote, 1, 0);
 
 		if (n <= 0)
-			die("process_vm_writev(%zu bytes): %s", len,
+			die("process_vm_%s(%zu bytes): %s",
+			    write ? "writev" : "readv", len,
 			    n ? strerror(errno) : "no progress");
 		done += n;
 	}
 }
 
-static void pvm_read(const struct target *t, void *buf, size_t len)
+static void pvm_write(const struct tracee *t, const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		struct iovec local = {
-			.iov_base = (char *)buf + done,
-			.iov_len = len - done,
-		};
-		struct iovec remote = {
-			.iov_base = (void *)(t->addr + done),
-			.iov_len = len - done,
-		};
-		ssize_t n = process_vm_readv(t->pid, &local, 1, &remote, 1, 0);
-
-		if (n <= 0)
-			die("process_vm_readv(%zu bytes): %s", len,
-			    n ? strerror(errno) : "no progress");
-		done += n;
-	}
+	pvm_move(t, (void *)buf, len, true);
 }
 
-static void procmem_write(const struct target *t, const void *buf, size_t len)
+static void pvm_read(const struct tracee *t, void *buf, size_t len)
+{
+	pvm_move(t, buf, len, false);
+}
+
+static void procmem_write(const struct tracee *t, const void *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -244,13 +233,13 @@ static void procmem_write(const struct target *t, const void *buf, size_t len)
 				   len - done, (off_t)(t->addr + done));
 
 		if (n <= 0)
-			die("pwrite(/proc/%d/mem, %zu bytes): %s", t->pid, len,
+			die("pwrite(/proc/%d/mem, %zu bytes): %s", t->proc.pid, len,
 			    n ? strerror(errno) : "no progress");
 		done += n;
 	}
 }
 
-static void procmem_read(const struct target *t, void *buf, size_t len)
+static void procmem_read(const struct tracee *t, void *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -259,13 +248,13 @@ static void procmem_read(const struct target *t, void *buf, size_t len)
 				  (off_t)(t->addr + done));
 
 		if (n <= 0)
-			die("pread(/proc/%d/mem, %zu bytes): %s", t->pid, len,
+			die("pread(/proc/%d/mem, %zu bytes): %s", t->proc.pid, len,
 			    n ? strerror(errno) : "no progress");
 		done += n;
 	}
 }
 
-static void poke_write(const struct target *t, const void *buf, size_t len)
+static void poke_write(const struct tracee *t, const void *buf, size_t len)
 {
 	size_t off;
 
@@ -273,13 +262,13 @@ static void poke_write(const struct target *t, const void *buf, size_t len)
 		long word;
 
 		memcpy(&word, (const char *)buf + off, sizeof(word));
-		if (ptrace(PTRACE_POKEDATA, t->pid, (void *)(t->addr + off),
+		if (ptrace(PTRACE_POKEDATA, t->proc.pid, (void *)(t->addr + off),
 			   (void *)word))
 			die("PTRACE_POKEDATA at +%zu: %s", off, strerror(errno));
 	}
 }
 
-static void peek_read(const struct target *t, void *buf, size_t len)
+static void peek_read(const struct tracee *t, void *buf, size_t len)
 {
 	size_t off;
 
@@ -287,7 +276,7 @@ static void peek_read(const struct target *t, void *buf, size_t len)
 		long word;
 
 		errno = 0;
-		word = ptrace(PTRACE_PEEKDATA, t->pid, (void *)(t->addr + off),
+		word = ptrace(PTRACE_PEEKDATA, t->proc.pid, (void *)(t->addr + off),
 			      NULL);
 		if (word == -1 && errno)
 			die("PTRACE_PEEKDATA at +%zu: %s", off, strerror(errno));
@@ -299,8 +288,8 @@ struct method {
 	const char *name;	/* one word, for bench-data: and the plot */
 	const char *api;	/* what it calls, for the tables */
 	size_t max_len;
-	void (*write)(const struct target *t, const void *buf, size_t len);
-	void (*read)(const struct target *t, void *buf, size_t len);
+	void (*write)(const struct tracee *t, const void *buf, size_t len);
+	void (*read)(const struct tracee *t, void *buf, size_t len);
 };
 
 enum { M_ZXMEM, M_PVM, M_PROCMEM, M_PTRACE, NR_METHODS };
@@ -327,7 +316,7 @@ static const struct {
 
 #define NR_RATIO_TARGETS	ARRAY_SIZE(ratio_targets)
 
-static void transfer(unsigned int m, enum dir dir, const struct target *t,
+static void transfer(unsigned int m, enum dir dir, const struct tracee *t,
 		     void *buf, size_t len)
 {
 	if (dir == DIR_WRITE)
@@ -337,7 +326,7 @@ static void transfer(unsigned int m, enum dir dir, const struct target *t,
 }
 
 /* The time of one call, averaged over @k back-to-back calls. */
-static double time_calls(unsigned int m, enum dir dir, const struct target *t,
+static double time_calls(unsigned int m, enum dir dir, const struct tracee *t,
 			 void *buf, size_t len, unsigned int k)
 {
 	uint64_t start = now_ns();
@@ -350,7 +339,7 @@ static double time_calls(unsigned int m, enum dir dir, const struct target *t,
 
 /* How many calls make a sample of at least SAMPLE_NS. */
 static unsigned int calibrate(unsigned int m, enum dir dir,
-			      const struct target *t, void *buf, size_t len)
+			      const struct tracee *t, void *buf, size_t len)
 {
 	uint64_t start = now_ns(), elapsed;
 	unsigned long calls = 0;
@@ -372,27 +361,17 @@ static unsigned int calibrate(unsigned int m, enum dir dir,
 /* Checking that the bytes really move                               */
 /* ---------------------------------------------------------------- */
 
-/* Two different seeds differ in every word. */
-static void fill_pattern(void *buf, size_t len, unsigned int seed)
-{
-	uint64_t *words = buf;
-	size_t i;
-
-	for (i = 0; i < len / sizeof(*words); i++)
-		words[i] = ((uint64_t)seed << 56) ^
-			   (i * 0x9e3779b97f4a7c15ULL >> 8);
-}
-
 /*
  * Move a fresh pattern with method @m and check it through another method
  * (process_vm, or proc_mem when @m is process_vm): a write must land in
  * the target, a read must bring back what the target holds.
  */
-static void verify(unsigned int m, enum dir dir, const struct target *t,
+static void verify(unsigned int m, enum dir dir, const struct tracee *t,
 		   void *src, void *dst, size_t len, unsigned int seed)
 {
 	unsigned int other = m == M_PVM ? M_PROCMEM : M_PVM;
 
+	/* The library's pattern: consecutive seeds differ in every byte. */
 	fill_pattern(src, len, seed);
 	memset(dst, 0, len);
 	if (dir == DIR_WRITE) {
@@ -419,76 +398,28 @@ static void verify(unsigned int m, enum dir dir, const struct target *t,
 static int thp_advice;
 
 /*
- * @len bytes of anonymous private memory, filled with @fill, which
- * populates every page.  The start is aligned to HUGE_ALIGN, so that
- * transparent huge pages, where the policy (and thp_advice, given before
- * the first fault) allows them, cover the region the same way in every
- * run, whatever address ASLR picks.  NULL when out of memory.
+ * A target process of the test library, which maps @len bytes of
+ * anonymous private memory filled with 0x5a (map_filled(): every page
+ * populated) and then waits for requests.  The start is aligned to
+ * HUGE_ALIGN, so that transparent huge pages, where the policy (and
+ * thp_advice, given before the first fault) allows them, cover the
+ * region the same way in every run, whatever address ASLR picks.  It dies
+ * with us.
  */
-static void *map_region(size_t len, int fill)
+static void spawn_target(struct tracee *t, size_t len)
 {
-	size_t span = len + HUGE_ALIGN;
-	char *reserve, *addr, *end;
+	int64_t addr;
 
-	reserve = mmap(NULL, span, PROT_NONE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (reserve == MAP_FAILED)
-		return NULL;
-	addr = (char *)(((uintptr_t)reserve + HUGE_ALIGN - 1) &
-			~(uintptr_t)(HUGE_ALIGN - 1));
-	end = addr + len;
-	if (mmap(addr, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
-		return NULL;
-	if (thp_advice && madvise(addr, len, thp_advice))
-		return NULL;
-	if (addr > reserve)
-		munmap(reserve, addr - reserve);
-	if (reserve + span > end)
-		munmap(end, reserve + span - end);
-	memset(addr, fill, len);
-	return addr;
-}
-
-/*
- * Fork a process that maps and touches @len bytes and then waits; its
- * region's address comes back over a pipe.  It dies with us.
- */
-static void spawn_target(struct target *t, size_t len)
-{
-	pid_t parent = getpid();
-	uintptr_t addr = 0;
-	int pipefd[2];
-	pid_t pid;
-
-	if (pipe2(pipefd, O_CLOEXEC))
-		die("pipe2: %s", strerror(errno));
 	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		void *region;
-
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
-			_exit(1);
-		region = map_region(len, 0x5a);
-		addr = (uintptr_t)region;
-		if (write(pipefd[1], &addr, sizeof(addr)) != sizeof(addr))
-			_exit(1);
-		for (;;)
-			pause();
-	}
-
-	close(pipefd[1]);
-	if (read(pipefd[0], &addr, sizeof(addr)) != sizeof(addr) || !addr)
-		die("target %d could not map %zu bytes", pid, len);
-	close(pipefd[0]);
-
-	t->pid = pid;
+	if (target_spawn(&t->proc))
+		die("cannot start a target: %s", strerror(errno));
+	addr = target_map_filled(&t->proc, 0, len, HUGE_ALIGN, thp_advice,
+				 0x5a);
+	if (addr <= 0)
+		die("target %d could not map %zu bytes: %s", t->proc.pid, len,
+		    strerror(addr < 0 ? -addr : 0));
 	t->addr = addr;
 	t->len = len;
-	t->pidfd = -1;
 	t->memfd = -1;
 }
 
@@ -497,38 +428,31 @@ static void spawn_target(struct target *t, size_t len)
  * right belongs to the thread that attached), wait for the stop, and
  * open the handles the methods use.
  */
-static void attach_target(struct target *t)
+static void attach_target(struct tracee *t)
 {
 	char path[64];
 	int status;
 
-	if (ptrace(PTRACE_SEIZE, t->pid, NULL, NULL))
-		die("PTRACE_SEIZE %d: %s", t->pid, strerror(errno));
-	if (ptrace(PTRACE_INTERRUPT, t->pid, NULL, NULL))
-		die("PTRACE_INTERRUPT %d: %s", t->pid, strerror(errno));
-	if (waitpid(t->pid, &status, __WALL) != t->pid)
-		die("waitpid %d: %s", t->pid, strerror(errno));
+	if (ptrace(PTRACE_SEIZE, t->proc.pid, NULL, NULL))
+		die("PTRACE_SEIZE %d: %s", t->proc.pid, strerror(errno));
+	if (ptrace(PTRACE_INTERRUPT, t->proc.pid, NULL, NULL))
+		die("PTRACE_INTERRUPT %d: %s", t->proc.pid, strerror(errno));
+	if (waitpid(t->proc.pid, &status, __WALL) != t->proc.pid)
+		die("waitpid %d: %s", t->proc.pid, strerror(errno));
 	if (!WIFSTOPPED(status) || status >> 16 != PTRACE_EVENT_STOP)
-		die("target %d did not stop (status %#x)", t->pid, status);
+		die("target %d did not stop (status %#x)", t->proc.pid, status);
 
-	t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
-	if (t->pidfd < 0)
-		die("pidfd_open %d: %s", t->pid, strerror(errno));
-	snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", t->proc.pid);
 	t->memfd = open(path, O_RDWR | O_CLOEXEC);
 	if (t->memfd < 0)
 		die("open %s: %s", path, strerror(errno));
 }
 
-static void kill_target(struct target *t)
+static void kill_target(struct tracee *t)
 {
-	if (t->pidfd >= 0)
-		close(t->pidfd);
 	if (t->memfd >= 0)
 		close(t->memfd);
-	kill(t->pid, SIGKILL);
-	while (waitpid(t->pid, NULL, __WALL) < 0 && errno == EINTR)
-		;
+	target_kill(&t->proc);
 }
 
 /*
@@ -538,18 +462,18 @@ static void kill_target(struct target *t)
  * process_vm_rw()'s alike, never /proc/PID/mem's bounce page) about 9x
  * slower under QEMU's TCG: source and destination pages then alias in the
  * emulator's software TLB.  A real CPU has no such effect, so the default
- * skew keeps them apart; --aligned-buffers measures the aliased case.
+ * skew (the library's BUFFER_SKEW) keeps them apart; --aligned-buffers
+ * measures the aliased case.
  */
-#define BUFFER_SKEW	(4096 + 64)
 static size_t buffer_skew = BUFFER_SKEW;
 
 static void *map_buffer(size_t len)
 {
-	char *buf = map_region(len + buffer_skew, 0xa5);
+	void *buf = map_skewed(len, buffer_skew, thp_advice, 0xa5);
 
 	if (!buf)
 		die("cannot map %zu bytes: %s", len, strerror(errno));
-	return buf + buffer_skew;
+	return buf;
 }
 
 /* ---------------------------------------------------------------- */
@@ -607,7 +531,7 @@ static double mbps(size_t len, double ns)
  * One size and direction: the warm-up round (check, calibrate), then
  * rounds of one sample per method, the first method rotating.
  */
-static void measure(unsigned int s, enum dir dir, const struct target *t,
+static void measure(unsigned int s, enum dir dir, const struct tracee *t,
 		    void *src, void *dst, unsigned int *seed)
 {
 	size_t len = sizes[s].len;
@@ -650,7 +574,7 @@ static void measure(unsigned int s, enum dir dir, const struct target *t,
 struct writer {
 	pthread_t thread;
 	unsigned int id;
-	struct target target;
+	struct tracee target;
 	void *buf;
 	unsigned long calls;
 };
@@ -807,25 +731,7 @@ static const char *size_name(size_t len)
 	return "?";
 }
 
-/* AnonHugePages of @pid in kB, from smaps_rollup; -1 if unknown. */
-static long anon_huge_kb(pid_t pid)
-{
-	char path[64], line[128];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-static void print_header(const struct target *t)
+static void print_header(const struct tracee *t)
 {
 	char thp[128] = "unknown";
 	struct utsname uts;
@@ -844,7 +750,8 @@ static void print_header(const struct target *t)
 	       thp_advice == MADV_HUGEPAGE ? "MADV_HUGEPAGE" :
 	       thp_advice == MADV_NOHUGEPAGE ? "MADV_NOHUGEPAGE" : "none");
 	printf("target: %zu MiB at %#lx, %ld kB of the process in transparent huge pages\n",
-	       t->len / MIB, (unsigned long)t->addr, anon_huge_kb(t->pid));
+	       t->len / MIB, (unsigned long)t->addr,
+	       proc_field(t->proc.pid, "smaps_rollup", "AnonHugePages"));
 	printf("caller's buffers: %zu bytes past a 2 MiB boundary%s\n",
 	       buffer_skew, buffer_skew ? "" : " (--aligned-buffers)");
 	printf("Target: a stopped tracee (PTRACE_SEIZE + PTRACE_INTERRUPT),\n"
@@ -1053,7 +960,7 @@ static uintptr_t bp_site(unsigned int site)
 }
 
 /* Set (@on) or clear the breakpoint byte at @addr, one way or another. */
-static void bp_write(unsigned int m, const struct target *t, uintptr_t addr,
+static void bp_write(unsigned int m, const struct tracee *t, uintptr_t addr,
 		     int on)
 {
 	unsigned char byte = on ? 0xcc : 0x90;
@@ -1064,7 +971,7 @@ static void bp_write(unsigned int m, const struct target *t, uintptr_t addr,
 
 	switch (m) {
 	case BP_ZXMEM:
-		status = zx_process_write_memory(t->pidfd, addr, &byte, 1,
+		status = zx_process_write_memory(t->proc.pidfd, addr, &byte, 1,
 						 &actual);
 		if (status != ZX_OK || actual != 1)
 			die("breakpoint at %#lx: %s", (unsigned long)addr,
@@ -1077,18 +984,18 @@ static void bp_write(unsigned int m, const struct target *t, uintptr_t addr,
 	case BP_PTRACE:
 		/* What a ptrace debugger does: read the word, patch a byte. */
 		errno = 0;
-		word = ptrace(PTRACE_PEEKTEXT, t->pid, (void *)word_addr, NULL);
+		word = ptrace(PTRACE_PEEKTEXT, t->proc.pid, (void *)word_addr, NULL);
 		if (word == -1 && errno)
 			die("PTRACE_PEEKTEXT: %s", strerror(errno));
 		((unsigned char *)&word)[addr - word_addr] = byte;
-		if (ptrace(PTRACE_POKETEXT, t->pid, (void *)word_addr,
+		if (ptrace(PTRACE_POKETEXT, t->proc.pid, (void *)word_addr,
 			   (void *)word))
 			die("PTRACE_POKETEXT: %s", strerror(errno));
 		break;
 	}
 }
 
-static double bp_time(unsigned int m, const struct target *t, uintptr_t addr,
+static double bp_time(unsigned int m, const struct tracee *t, uintptr_t addr,
 		      unsigned int k)
 {
 	uint64_t start = now_ns();
@@ -1102,7 +1009,7 @@ static double bp_time(unsigned int m, const struct target *t, uintptr_t addr,
 static double bp_ns[NR_SITES][NR_BP_METHODS][BP_SAMPLES];
 static double bp_median[NR_SITES][NR_BP_METHODS];
 
-static void measure_breakpoints(const struct target *t)
+static void measure_breakpoints(const struct tracee *t)
 {
 	unsigned int site, m, r, k[NR_BP_METHODS];
 	unsigned char seen;
@@ -1191,7 +1098,7 @@ static void print_usage(const char *argv0)
 
 int main(int argc, char **argv)
 {
-	struct target main_target;
+	struct tracee main_target;
 	unsigned int s, d, i, met, seed = 0;
 	unsigned int nr = ARRAY_SIZE(verdicts);
 	uint64_t start = now_ns();

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,14 @@ uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 uint8_t pattern_byte(uint8_t seed, uint64_t offset)
@@ -76,6 +85,38 @@ int64_t count_nonzero(const void *buf, size_t len)
 	return nonzero;
 }
 
+uint64_t count_outside(const void *buf, size_t len, const uint8_t *set,
+		       int nr)
+{
+	const uint8_t *bytes = buf;
+	bool allowed[256] = { false };
+	uint64_t words[8], bad = 0;
+	size_t i = 0;
+	int j;
+
+	if (nr > 8)
+		nr = 8;
+	for (j = 0; j < nr; j++) {
+		allowed[set[j]] = true;
+		words[j] = set[j] * 0x0101010101010101ULL;
+	}
+	/* A word of one allowed byte, the common case, at a time. */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, bytes + i, 8);
+		for (j = 0; j < nr && w != words[j]; j++)
+			;
+		if (j < nr)
+			continue;
+		for (j = 0; j < 8; j++)
+			bad += !allowed[bytes[i + j]];
+	}
+	for (; i < len; i++)
+		bad += !allowed[bytes[i]];
+	return bad;
+}
+
 uint64_t rng_next(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
@@ -90,6 +131,106 @@ uint64_t rng_below(uint64_t *state, uint64_t n)
 	return n ? rng_next(state) % n : 0;
 }
 
+void fill_random(void *buf, size_t len, uint64_t seed)
+{
+	uint64_t *words = buf, state = seed;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*words); i++)
+		words[i] = rng_next(&state);
+}
+
+void *map_filled(uint64_t at, size_t len, size_t align, int advice, int byte)
+{
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+	size_t span = len + align;
+	uint8_t *reserve, *addr, *end;
+
+	if (at) {
+		addr = mmap((void *)(uintptr_t)at, len, PROT_READ | PROT_WRITE,
+			    flags | MAP_FIXED_NOREPLACE, -1, 0);
+		if (addr == MAP_FAILED)
+			return NULL;
+	} else {
+		/* Reserve more than needed, keep the aligned part. */
+		reserve = mmap(NULL, span, PROT_NONE, flags | MAP_NORESERVE,
+			       -1, 0);
+		if (reserve == MAP_FAILED)
+			return NULL;
+		addr = reserve;
+		if (align)
+			addr = (uint8_t *)(((uintptr_t)reserve + align - 1) &
+					   ~(uintptr_t)(align - 1));
+		end = addr + len;
+		if (mmap(addr, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED,
+			 -1, 0) == MAP_FAILED)
+			return NULL;
+		if (addr > reserve)
+			munmap(reserve, addr - reserve);
+		if (reserve + span > end)
+			munmap(end, reserve + span - end);
+	}
+	if (advice && madvise(addr, len, advice))
+		return NULL;
+	memset(addr, byte, len);
+	return addr;
+}
+
+void *map_skewed(size_t len, size_t skew, int advice, int byte)
+{
+	uint8_t *p = map_filled(0, len + skew, HUGE_ALIGN, advice, byte);
+
+	return p ? p + skew : NULL;
+}
+
+const char *const status_class_name[ST_NR] = {
+	[ST_OK] = "ZX_OK",
+	[ST_NOT_SUPPORTED] = "NOT_SUPPORTED",
+	[ST_INVALID_ARGS] = "INVALID_ARGS",
+	[ST_BAD_HANDLE] = "BAD_HANDLE",
+	[ST_WRONG_TYPE] = "WRONG_TYPE",
+	[ST_BAD_STATE] = "BAD_STATE",
+	[ST_ACCESS_DENIED] = "ACCESS_DENIED",
+	[ST_NO_MEMORY] = "NO_MEMORY",
+	[ST_ENOTTY] = "ioctl:ENOTTY",
+	[ST_EFAULT] = "ioctl:EFAULT",
+	[ST_OTHER] = "other",
+};
+
+enum status_class status_class_of(zx_status_t status)
+{
+	switch (status) {
+	case ZX_OK:
+		return ST_OK;
+	case ZX_ERR_NOT_SUPPORTED:
+		return ST_NOT_SUPPORTED;
+	case ZX_ERR_INVALID_ARGS:
+		return ST_INVALID_ARGS;
+	case ZX_ERR_BAD_HANDLE:
+		return ST_BAD_HANDLE;
+	case ZX_ERR_WRONG_TYPE:
+		return ST_WRONG_TYPE;
+	case ZX_ERR_BAD_STATE:
+		return ST_BAD_STATE;
+	case ZX_ERR_ACCESS_DENIED:
+		return ST_ACCESS_DENIED;
+	case ZX_ERR_NO_MEMORY:
+		return ST_NO_MEMORY;
+	}
+	return ST_OTHER;
+}
+
+enum status_class answer_class(int ret, int err, zx_status_t status)
+{
+	if (ret == 0)
+		return status_class_of(status);
+	if (ret == -1 && err == ENOTTY)
+		return ST_ENOTTY;
+	if (ret == -1 && err == EFAULT)
+		return ST_EFAULT;
+	return ST_OTHER;
+}
+
 int write_text(const char *path, int flags, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
@@ -99,6 +240,8 @@ int write_text(const char *path, int flags, const char *text)
 	if (fd < 0)
 		return -1;
 	n = write(fd, text, len);
+	if (n >= 0 && n != len)
+		errno = EIO;
 	close(fd);
 	return n == len ? 0 : -1;
 }
@@ -202,6 +345,24 @@ int is_mapped(pid_t pid, uint64_t addr)
 	return scan_maps(pid, NULL, &addr, &found);
 }
 
+long proc_field(pid_t pid, const char *file, const char *key)
+{
+	size_t key_len = strlen(key);
+	char path[64], line[256];
+	long value = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (value < 0 && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, key_len) && line[key_len] == ':')
+			value = strtol(line + key_len + 1, NULL, 10);
+	fclose(f);
+	return value;
+}
+
 char task_state(pid_t pid, pid_t tid)
 {
 	char path[64], buf[256], *p;
@@ -213,18 +374,32 @@ char task_state(pid_t pid, pid_t tid)
 	return p && p[1] ? p[2] : 0;
 }
 
+ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = pread(fd, (uint8_t *)buf + done, len - done, off + done);
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)done;
+		done += n;
+	}
+	return done;
+}
+
 int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	char path[64];
-	ssize_t n;
+	ssize_t n = -1;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = pread(fd, buf, len, addr);
-	close(fd);
+	if (fd >= 0) {
+		n = pread_full(fd, buf, len, addr);
+		close(fd);
+	}
 	return n == (ssize_t)len ? 0 : -1;
 }
 
@@ -268,7 +443,7 @@ struct zxmem_io raw_request(int pidfd, uint64_t vaddr, const void *buf,
 }
 
 struct transfer raw_call(int dev, bool write, int pidfd, uint64_t vaddr,
-			 void *buf, uint64_t len)
+			 const void *buf, uint64_t len)
 {
 	struct zxmem_io io = raw_request(pidfd, vaddr, buf, len);
 	struct transfer t = { .mismatches = -1 };
@@ -328,6 +503,69 @@ static void *churn_mapping(void *arg)
 	return NULL;
 }
 
+/* One random step of CHURN_* on pages of the range; 0 or -errno. */
+static int churn_step(const struct child_request *req, unsigned int how,
+		      uint64_t *rng)
+{
+	static const int prots[] = {
+		PROT_READ, PROT_NONE, PROT_READ | PROT_WRITE,
+		PROT_READ | PROT_EXEC,
+	};
+	size_t page = page_size(), pages = req->len / page;
+	uint64_t first = rng_below(rng, pages);
+	uint64_t count = 1 + rng_below(rng, rng_below(rng, 2) ? 16 :
+				       pages - first);
+	void *at = (void *)(uintptr_t)(req->addr + first * page);
+	size_t len;
+
+	count = count > pages - first ? pages - first : count;
+	len = count * page;
+	switch (how) {
+	case CHURN_UNMAP:
+		if (munmap(at, len))
+			return -errno;
+		sched_yield();
+		if (mmap(at, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+			 -1, 0) != at)
+			return -errno;
+		return 0;
+	case CHURN_PROTECT:
+		return mprotect(at, len, prots[rng_below(rng, 4)]) ? -errno : 0;
+	default:
+		return madvise(at, len, MADV_DONTNEED) ? -errno : 0;
+	}
+}
+
+/* CHURN_* steps for .arg ms; the answer is how many. */
+static int64_t churn_randomly(const struct child_request *req)
+{
+	static const unsigned int kinds[] = {
+		CHURN_UNMAP, CHURN_PROTECT, CHURN_DONTNEED,
+	};
+	uint64_t deadline = now_ms() + req->arg, rng = req->seed;
+	unsigned int allowed[3], nr = 0, i;
+	int64_t steps = 0;
+	int err;
+
+	for (i = 0; i < 3; i++)
+		if (req->mode & kinds[i])
+			allowed[nr++] = kinds[i];
+	if (!nr || req->mode & ~(CHURN_UNMAP | CHURN_PROTECT | CHURN_DONTNEED))
+		return -EINVAL;
+	while (now_ms() < deadline) {
+		err = churn_step(req, allowed[rng_below(&rng, nr)], &rng);
+		if (err)
+			return err;
+		steps++;
+		sched_yield();
+	}
+	if (mprotect((void *)(uintptr_t)req->addr, req->len,
+		     PROT_READ | PROT_WRITE))
+		return -errno;
+	return steps;
+}
+
 static int64_t child_churn(const struct child_request *req)
 {
 	struct churn churn = {
@@ -338,11 +576,21 @@ static int64_t child_churn(const struct child_request *req)
 	pthread_t thread;
 	void *failed;
 
+	if (req->mode)
+		return churn_randomly(req);
 	if (pthread_create(&thread, NULL, churn_mapping, &churn))
 		return -EAGAIN;
 	if (pthread_join(thread, &failed))
 		return -EINVAL;
 	return failed ? -EFAULT : 0;
+}
+
+void sleep_us(uint64_t us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
 /* A thread of the child that writes its own landing page, call after call. */
@@ -478,6 +726,15 @@ static int child_serve(int sk, int64_t hello)
 				return 1;
 			syscall(SYS_exit, 0);
 		}
+		if (req.op == CHILD_EXEC && req.arg == EXEC_ANSWER_FIRST &&
+		    child_may(&req)) {
+			/* The new image answers again; -errno if none. */
+			answer = 0;
+			if (send(sk, &answer, sizeof(answer), MSG_NOSIGNAL) !=
+			    sizeof(answer))
+				return 1;
+			sleep_us(req.delay_us);
+		}
 		answer = child_handle(sk, &req);
 		if (send(sk, &answer, sizeof(answer), MSG_NOSIGNAL) !=
 		    sizeof(answer))
@@ -486,8 +743,10 @@ static int child_serve(int sk, int64_t hello)
 		    send(sk, (void *)(uintptr_t)req.addr, answer,
 			 MSG_NOSIGNAL) != answer)
 			return 1;
-		if (req.op == CHILD_EXIT)
+		if (req.op == CHILD_EXIT) {
+			sleep_us(req.delay_us);
 			_exit(0);
+		}
 	}
 	return n == 0 ? 0 : 1;
 }
@@ -539,6 +798,15 @@ static int64_t child_handle(int sk, const struct child_request *req)
 		return 0;
 	case CHILD_MISMATCHES:
 		return count_mismatches(addr, req->len, req->arg);
+	case CHILD_MAP_FILLED:
+		addr = map_filled(req->addr, req->len, req->align, req->advice,
+				  req->arg);
+		return addr ? (int64_t)(uintptr_t)addr : -errno;
+	case CHILD_MEMSET:
+		memset(addr, req->arg, req->len);
+		return 0;
+	case CHILD_OUTSIDE:
+		return count_outside(addr, req->len, req->set, req->nset);
 	case CHILD_COPY_OUT:
 		return req->len <= COPY_OUT_MAX ? (int64_t)req->len : -EINVAL;
 	case CHILD_SET_NONDUMPABLE:
@@ -574,6 +842,12 @@ static void __attribute__((constructor)) resume_after_exec(void)
 
 int target_spawn(struct target *t)
 {
+	return target_spawn_prepared(t, NULL, NULL);
+}
+
+int target_spawn_prepared(struct target *t, int (*prepare)(void *arg),
+			  void *arg)
+{
 	int64_t hello;
 	int sk[2];
 
@@ -590,6 +864,10 @@ int target_spawn(struct target *t)
 	}
 	if (t->pid == 0) {
 		close(sk[0]);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL))
+			_exit(1);
+		if (prepare && prepare(arg))
+			_exit(1);
 		_exit(child_serve(sk[1], 0));
 	}
 	close(sk[1]);
@@ -680,6 +958,13 @@ int64_t target_answer(struct target *t)
 	return answer;
 }
 
+bool target_answered(struct target *t)
+{
+	struct pollfd answer = { .fd = t->sk, .events = POLLIN };
+
+	return poll(&answer, 1, 0) == 1;
+}
+
 int64_t target_ask(struct target *t, const struct child_request *req)
 {
 	int err = target_send(t, req);
@@ -715,10 +1000,7 @@ int64_t target_map_file(struct target *t, const char *path, int open_flags,
 			int prot, int flags, size_t len)
 {
 	struct child_request map = {
-		.op = CHILD_MAP,
-		.len = len,
-		.prot = prot,
-		.flags = flags,
+		.op = CHILD_MAP, .len = len, .prot = prot, .flags = flags,
 		.open_flags = open_flags,
 	};
 
@@ -742,13 +1024,20 @@ int64_t target_map_io(struct target *t, uint64_t addr, size_t len)
 	return target_ask(t, &map);
 }
 
-int64_t target_unmap(struct target *t, uint64_t addr, size_t len)
+/* A request @op on [addr, addr + len) with @arg. */
+static int64_t ask_range(struct target *t, enum child_op op, uint64_t addr,
+			 size_t len, uint64_t arg)
 {
 	struct child_request req = {
-		.op = CHILD_UNMAP, .addr = addr, .len = len,
+		.op = op, .addr = addr, .len = len, .arg = arg,
 	};
 
 	return target_ask(t, &req);
+}
+
+int64_t target_unmap(struct target *t, uint64_t addr, size_t len)
+{
+	return ask_range(t, CHILD_UNMAP, addr, len, 0);
 }
 
 int64_t target_protect(struct target *t, uint64_t addr, size_t len, int prot)
@@ -762,21 +1051,42 @@ int64_t target_protect(struct target *t, uint64_t addr, size_t len, int prot)
 
 int64_t target_fill(struct target *t, uint64_t addr, size_t len, uint8_t seed)
 {
+	return ask_range(t, CHILD_FILL, addr, len, seed);
+}
+
+int64_t target_map_filled(struct target *t, uint64_t at, size_t len,
+			  size_t align, int advice, uint8_t byte)
+{
 	struct child_request req = {
-		.op = CHILD_FILL, .addr = addr, .len = len, .arg = seed,
+		.op = CHILD_MAP_FILLED, .addr = at, .len = len, .align = align,
+		.advice = advice, .arg = byte,
 	};
 
+	return target_ask(t, &req);
+}
+
+int64_t target_memset(struct target *t, uint64_t addr, size_t len,
+		      uint8_t byte)
+{
+	return ask_range(t, CHILD_MEMSET, addr, len, byte);
+}
+
+int64_t target_outside(struct target *t, uint64_t addr, size_t len,
+		       const uint8_t *set, int nr)
+{
+	struct child_request req = {
+		.op = CHILD_OUTSIDE, .addr = addr, .len = len,
+		.nset = nr < 0 ? 0 : nr > 8 ? 8 : nr,
+	};
+
+	memcpy(req.set, set, req.nset);
 	return target_ask(t, &req);
 }
 
 int64_t target_mismatches(struct target *t, uint64_t addr, size_t len,
 			  uint8_t seed)
 {
-	struct child_request req = {
-		.op = CHILD_MISMATCHES, .addr = addr, .len = len, .arg = seed,
-	};
-
-	return target_ask(t, &req);
+	return ask_range(t, CHILD_MISMATCHES, addr, len, seed);
 }
 
 int target_copy_out(struct target *t, uint64_t addr, size_t len, void *out)

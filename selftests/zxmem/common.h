@@ -13,7 +13,11 @@
  *   check the kernel's answer through these, never through the C API of
  *   <zircon/syscalls.h>, which copies actual only on ZX_OK and remaps
  *   EINVAL and EFAULT.
- * - Patterns of bytes, the RNG, files, /proc helpers and constants.
+ * - The status model: the classes of an answer (a status, or ioctl()'s
+ *   ENOTTY or EFAULT) and their names, which the fuzzer and the race tests
+ *   count and check against.
+ * - Patterns of bytes, the RNG, memory of our own, files, /proc helpers
+ *   and constants.
  * - After kselftest_harness.h: assertion helpers, and fixture_start() and
  *   fixture_stop() for the fixture every area program declares.
  *
@@ -50,6 +54,14 @@
 #define BEFORE_EXEC_ADDRESS	0x300000000000ULL
 #define RESUME_FD_ENV		"ZXMEM_TEST_RESUME_FD"
 
+/*
+ * Under QEMU's TCG a copy between two addresses at the same offset within
+ * 2 MiB runs about ten times slower (Documentation/zxmem.rst): buffers
+ * that move much sit this far past a HUGE_ALIGN boundary.
+ */
+#define HUGE_ALIGN		((size_t)2 << 20)
+#define BUFFER_SKEW		((size_t)4096 + 64)
+
 /* The most CHILD_COPY_OUT sends back in one message. */
 #define COPY_OUT_MAX		((size_t)64 << 10)
 
@@ -59,6 +71,9 @@
 
 size_t page_size(void);
 uint64_t now_ms(void);
+/* CLOCK_MONOTONIC in seconds, for rates and budgets. */
+double now_s(void);
+void sleep_us(uint64_t us);
 
 /* Byte @offset of the pattern for @seed: two seeds differ in every byte. */
 uint8_t pattern_byte(uint8_t seed, uint64_t offset);
@@ -66,6 +81,9 @@ void fill_pattern(void *buf, size_t len, uint8_t seed);
 /* How many of the @len bytes at @buf are not the pattern for @seed. */
 int64_t count_mismatches(const void *buf, size_t len, uint8_t seed);
 int64_t count_nonzero(const void *buf, size_t len);
+/* How many of the @len bytes at @buf are none of the @nr (<= 8) in @set. */
+uint64_t count_outside(const void *buf, size_t len, const uint8_t *set,
+		       int nr);
 
 /*
  * splitmix64 over a state the caller owns (a global, or a __thread one
@@ -73,6 +91,48 @@ int64_t count_nonzero(const void *buf, size_t len);
  */
 uint64_t rng_next(uint64_t *state);
 uint64_t rng_below(uint64_t *state, uint64_t n);
+/* @len bytes (whole words) of rng_next() over a state seeded with @seed. */
+void fill_random(void *buf, size_t len, uint64_t seed);
+
+/*
+ * @len bytes of private anonymous memory, all @byte, at @at
+ * (MAP_FIXED_NOREPLACE) or, if @at is 0, anywhere, starting at a multiple
+ * of @align (0: of a page).  madvise(@advice) comes before the first
+ * touch (0: none), so that MADV_HUGEPAGE or MADV_NOHUGEPAGE decides how
+ * the pages are backed.  NULL with errno set on failure.
+ */
+void *map_filled(uint64_t at, size_t len, size_t align, int advice, int byte);
+/* @len bytes of @byte starting @skew bytes past a HUGE_ALIGN boundary. */
+void *map_skewed(size_t len, size_t skew, int advice, int byte);
+
+/*
+ * The status model: what one call answered, as one of a few classes.
+ * ST_ENOTTY and ST_EFAULT are ioctl() failing with that errno (the only
+ * two the ABI has); ST_OTHER is any other errno or an unknown status.
+ */
+enum status_class {
+	ST_OK,
+	ST_NOT_SUPPORTED,
+	ST_INVALID_ARGS,
+	ST_BAD_HANDLE,
+	ST_WRONG_TYPE,
+	ST_BAD_STATE,
+	ST_ACCESS_DENIED,
+	ST_NO_MEMORY,
+	ST_ENOTTY,
+	ST_EFAULT,
+	ST_OTHER,
+	ST_NR,
+};
+
+/* A set of classes, as the statuses the spec allows for a call. */
+#define ST_BIT(st)		(1u << (st))
+
+extern const char *const status_class_name[ST_NR];
+/* The class of a status the kernel wrote; ST_OTHER if it is none of ours. */
+enum status_class status_class_of(zx_status_t status);
+/* The class of an answer: ioctl()'s @ret and @err, else @status. */
+enum status_class answer_class(int ret, int err, zx_status_t status);
 
 /* Files and /proc. */
 int write_text(const char *path, int flags, const char *text);
@@ -89,8 +149,12 @@ struct mapping {
 int find_mapping(pid_t pid, const char *name, struct mapping *found);
 /* Is @addr inside any mapping of @pid?  -1 if the maps cannot be read. */
 int is_mapped(pid_t pid, uint64_t addr);
+/* The number after "@key:" in /proc/@pid/@file ("status"); -1 if none. */
+long proc_field(pid_t pid, const char *file, const char *key);
 /* The state letter of task @tid ('Z', ...), 0 if unknown. */
 char task_state(pid_t pid, pid_t tid);
+/* pread() until @len bytes came, or end of file (fewer), or -1. */
+ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off);
 /* As root, through /proc/@pid/mem. */
 int proc_mem_read(pid_t pid, uint64_t addr, void *buf, size_t len);
 /* setresuid() to nobody, groups dropped, dumpable again; 0 or -1. */
@@ -112,7 +176,7 @@ struct transfer {
 };
 
 struct transfer raw_call(int dev, bool write, int pidfd, uint64_t vaddr,
-			 void *buf, uint64_t len);
+			 const void *buf, uint64_t len);
 
 /*
  * The target process.  Every request is answered with one int64_t: a
@@ -125,11 +189,16 @@ enum child_op {
 	CHILD_PROTECT,
 	CHILD_FILL,		/* write the pattern for .arg */
 	CHILD_MISMATCHES,	/* count the bytes that are not pattern .arg */
+	CHILD_MAP_FILLED,	/* map_filled(.addr, .len, .align, .advice,
+				 * .arg); the answer is the address
+				 */
+	CHILD_MEMSET,		/* every byte .arg */
+	CHILD_OUTSIDE,		/* count the bytes none of .set[.nset] */
 	CHILD_COPY_OUT,		/* answer .len, then send the bytes */
 	CHILD_SET_NONDUMPABLE,
-	CHILD_CHURN,		/* unmap and remap a range for .arg ms */
+	CHILD_CHURN,		/* change a range for .arg ms, as .mode says */
 	CHILD_EXEC,		/* the new image answers with its landing page */
-	CHILD_EXIT,		/* answer, then exit */
+	CHILD_EXIT,		/* answer, wait .delay_us, then exit */
 	CHILD_EUID,		/* answer geteuid() */
 	CHILD_AT_SECURE,	/* answer getauxval(AT_SECURE) */
 	CHILD_THREAD,		/* start a thread that sleeps; answer its tid */
@@ -149,16 +218,39 @@ struct child_request {
 	uint64_t addr;		/* mmap() hint, or the range to act on */
 	uint64_t len;
 	uint64_t offset;	/* file offset of a mapping */
-	uint64_t arg;		/* pattern seed, milliseconds, or exec mode */
+	uint64_t arg;		/* pattern seed, byte, milliseconds, exec mode */
 	int32_t dev;		/* CHILD_EXEC: an inherited /dev/zxmem fd, or 0 */
+	int32_t advice;		/* CHILD_MAP_FILLED: madvise() before the fill */
+	uint64_t align;		/* CHILD_MAP_FILLED: of the address, or 0 */
+	uint32_t mode;		/* CHILD_CHURN: 0, or CHURN_* */
+	uint32_t nset;		/* CHILD_OUTSIDE: bytes in .set */
+	uint64_t seed;		/* CHILD_CHURN: of its random choices */
+	uint64_t delay_us;	/* CHILD_EXIT, EXEC_ANSWER_FIRST: wait first */
+	uint8_t set[8];		/* CHILD_OUTSIDE: the bytes that may be there */
 	char path[64];		/* file to map or exec; "" for anonymous memory */
 };
+
+/*
+ * CHILD_CHURN's .mode: 0 unmaps and remaps the whole range, over and
+ * over; else each step picks random pages of it and one of these, until
+ * .arg ms have passed, makes it all PROT_READ | PROT_WRITE again and
+ * answers how many steps it took.  An unmapped range comes back empty
+ * (zero); a PROT_NONE or read-only one keeps its bytes.
+ */
+#define CHURN_UNMAP		0x1	/* munmap(), then map it again */
+#define CHURN_PROTECT		0x2	/* mprotect() to a random protection */
+#define CHURN_DONTNEED		0x4	/* madvise(MADV_DONTNEED) */
 
 /*
  * CHILD_EXEC's .arg: keep writing our own landing page until the exec,
  * through .dev (a child that is not root cannot open /dev/zxmem itself).
  */
 #define EXEC_WHILE_WRITING_SELF	1
+/*
+ * Or: answer 0 at once, wait .delay_us, then exec; the new image's
+ * landing page, the second answer, says that the exec is done.
+ */
+#define EXEC_ANSWER_FIRST	2
 
 /* A page the exec'd image offers, to show that writes reach the new mm. */
 extern uint8_t landing_page[4096];
@@ -174,6 +266,13 @@ struct target {
 #define TARGET_NONE ((struct target){ .pidfd = -1, .sk = -1 })
 
 int target_spawn(struct target *t);
+/*
+ * The same, with @prepare(@arg) run in the child before it serves: it
+ * maps what the child must hold.  A non-zero answer of it fails the spawn
+ * (the child exits).
+ */
+int target_spawn_prepared(struct target *t, int (*prepare)(void *arg),
+			  void *arg);
 /* Close our ends and reap the child; return its exit status. */
 int target_reap(struct target *t);
 /* SIGKILL it and reap it, and every thread of it that we trace. */
@@ -185,6 +284,8 @@ int target_trace_thread(struct target *t, pid_t tid);
 int target_detach(struct target *t, pid_t tid);
 int target_send(struct target *t, const struct child_request *req);
 int64_t target_answer(struct target *t);
+/* Has an answer arrived that target_answer() would return at once? */
+bool target_answered(struct target *t);
 int64_t target_ask(struct target *t, const struct child_request *req);
 int64_t target_simple(struct target *t, enum child_op op);
 /* Map @len private read-write bytes holding the pattern for @seed. */
@@ -196,6 +297,14 @@ int64_t target_map_io(struct target *t, uint64_t addr, size_t len);
 int64_t target_unmap(struct target *t, uint64_t addr, size_t len);
 int64_t target_protect(struct target *t, uint64_t addr, size_t len, int prot);
 int64_t target_fill(struct target *t, uint64_t addr, size_t len, uint8_t seed);
+/* map_filled() in the child; the answer is the address. */
+int64_t target_map_filled(struct target *t, uint64_t at, size_t len,
+			  size_t align, int advice, uint8_t byte);
+int64_t target_memset(struct target *t, uint64_t addr, size_t len,
+		      uint8_t byte);
+/* What the child sees: bytes of [addr, addr + len) none of @set[@nr]. */
+int64_t target_outside(struct target *t, uint64_t addr, size_t len,
+		       const uint8_t *set, int nr);
 /* What the child itself sees: bytes of [addr, addr + len) not pattern @seed. */
 int64_t target_mismatches(struct target *t, uint64_t addr, size_t len,
 			  uint8_t seed);

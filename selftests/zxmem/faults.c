@@ -45,28 +45,13 @@
 
 #include <zircon/syscalls.h>
 
-#include "zxmem_selftest.h"
+#include "common.h"
 
 #define DEBUGFS		"/sys/kernel/debug"
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
 #define REGION		(256 * 1024)
-
-static int write_file(const char *path, const char *value)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(value);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, value, len) == len;
-	if (!ok && !errno)
-		errno = EIO;
-	close(fd);
-	return ok ? 0 : -1;
-}
 
 #define TIMES		1000000000L	/* failures left to inject */
 
@@ -100,7 +85,7 @@ static const char *arm(const char *attr, bool page_alloc)
 	for (i = 0; i < nr; i++) {
 		snprintf(path, sizeof(path), DEBUGFS "/%s/%s", attr,
 			 knobs[i][0]);
-		if (write_file(path, knobs[i][1]))
+		if (write_text(path, 0, knobs[i][1]))
 			return path;
 	}
 	return NULL;
@@ -111,9 +96,9 @@ static void disarm(const char *attr)
 	char path[256];
 
 	snprintf(path, sizeof(path), DEBUGFS "/%s/probability", attr);
-	write_file(path, "0");
+	write_text(path, 0, "0");
 	snprintf(path, sizeof(path), DEBUGFS "/%s/task-filter", attr);
-	write_file(path, "N");
+	write_text(path, 0, "N");
 }
 
 /* Failures attrs[@i] may still inject (its "times"), or -1. */
@@ -131,7 +116,7 @@ static void make_it_fail(int on)
 	int tries;
 
 	for (tries = 0; tries < 10000; tries++) {
-		if (!write_file("/proc/thread-self/make-it-fail",
+		if (!write_text("/proc/thread-self/make-it-fail", 0,
 				on ? "1" : "0"))
 			return;
 		if (errno != ENOMEM)
@@ -139,14 +124,6 @@ static void make_it_fail(int on)
 	}
 	perror("make-it-fail");
 	exit(2);
-}
-
-static void fill(uint8_t *buf, size_t len, unsigned int seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)(seed * 131 + i * 7);
 }
 
 int main(int argc, char **argv)
@@ -208,7 +185,7 @@ int main(int argc, char **argv)
 		long before[2], hits = 0;
 
 		memcpy(shadow, target, len);
-		fill(buf, len, n);
+		fill_pattern(buf, len, n);
 		if (n % 6 == 5 && madvise(buf, REGION, MADV_DONTNEED)) {
 			printf("Bail out! madvise: %s\n", strerror(errno));
 			return 1;

@@ -20,7 +20,8 @@
  *
  * The oracle is a model of the module: the check order of
  * Documentation/zxmem.rst applied to the targets' memory maps, which do not
- * change while the fuzzer runs (the children sit in pause(); this process
+ * change while the fuzzer runs (the children, the test library's target
+ * processes, wait in recv() for a request that never comes; this process
  * writes only into regions it keeps for the purpose).  It predicts the
  * ioctl's return, the status and actual of every call.  The exception is
  * this process's own map outside those regions (its binary, heap, stack
@@ -86,10 +87,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/zxmem.h>
-#include <zircon/syscalls.h>
-
-#include "zxmem_selftest.h"
+#include "common.h"
 
 #ifndef __x86_64__
 #error "fuzz.c models the x86-64 address space"
@@ -104,15 +102,10 @@
 #define MIB		(1024UL * 1024)
 #define TASK_TOP	0x7ffffffff000UL	/* TASK_SIZE_MAX, 4-level paging */
 #define MAX_XFER	((uint64_t)ZXMEM_MAX_TRANSFER)
-#define BIOS_AREA	0xf0000
 #define DEBUGFS		"/sys/kernel/debug"
 
 /* At most this share of the calls may be loose (predicted from a fresh map). */
 #define LOOSE_MAX_PERCENT	10
-
-/* What the struct holds before a call: an error must leave actual so. */
-#define ACTUAL_SENTINEL	0x5a5a5a5a5a5a5a5aULL
-#define STATUS_SENTINEL	((__s32)0x5a5a5a5a)
 
 /* Fixed homes, far from anything the kernel places by itself. */
 #define SELF_BASE	0x100000000000UL
@@ -210,47 +203,17 @@ static const struct area arena[] = {
 	{ STRUCT_RO + PAGE, STRUCT_RO + 2 * PAGE, true, false },
 };
 
-/* Random numbers: splitmix64, so that a seed replays a run exactly. */
+/*
+ * Random numbers: the library's rng_next() over this state, seeded from
+ * --seed, so that a seed replays a run exactly.  Every draw of the run
+ * comes from it; the bytes the regions start with are fill_random() of
+ * seeds drawn from it.
+ */
 static uint64_t rng;
-
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd64() % n : 0;
-}
 
 static bool one_in(uint64_t n)
 {
-	return rnd_below(n) == 0;
-}
-
-static void fill_random(void *buf, size_t len, uint64_t seed)
-{
-	uint64_t *words = buf, x = seed | 1;
-	size_t i;
-
-	for (i = 0; i < len / 8; i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		words[i] = x;
-	}
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return rng_below(&rng, n) == 0;
 }
 
 /* A model of one target's address space, from /proc/PID/maps. */
@@ -287,8 +250,10 @@ static const char *const hkind_name[H_NR] = {
 	"self", "not-a-pidfd", "closed",
 };
 
-struct target {
+/* A process the fuzzer calls on, and its model. */
+struct subject {
 	enum hkind kind;
+	struct target proc;	/* a child's end of the library's protocol */
 	pid_t pid;
 	int pidfd;
 	int mem;		/* /proc/PID/mem, or -1 */
@@ -297,7 +262,7 @@ struct target {
 	int nr_vmas;
 };
 
-static struct target targets[H_SELF + 1];
+static struct subject targets[H_SELF + 1];
 #define TRACED		(&targets[H_TRACED])
 #define UNTRACED	(&targets[H_UNTRACED])
 #define SELF		(&targets[H_SELF])
@@ -326,36 +291,6 @@ static const char *const fi_attr[2] = { "failslab", "fail_page_alloc" };
 static int file_fd = -1;	/* the file behind SEG_FILE_RO, SEG_SHARED_RO */
 static char file_path[64];
 static uint8_t file_bytes[FILE_LEN];
-
-enum {
-	ST_OK, ST_NOT_SUPPORTED, ST_INVALID_ARGS, ST_BAD_HANDLE,
-	ST_WRONG_TYPE, ST_BAD_STATE, ST_ACCESS_DENIED, ST_NO_MEMORY,
-	ST_ENOTTY, ST_EFAULT, ST_OTHER, ST_NR,
-};
-
-static const char *const st_name[ST_NR] = {
-	"ZX_OK", "NOT_SUPPORTED", "INVALID_ARGS", "BAD_HANDLE", "WRONG_TYPE",
-	"BAD_STATE", "ACCESS_DENIED", "NO_MEMORY", "ioctl:ENOTTY",
-	"ioctl:EFAULT", "other",
-};
-
-static const zx_status_t st_status[ST_ENOTTY] = {
-	ZX_OK, ZX_ERR_NOT_SUPPORTED, ZX_ERR_INVALID_ARGS, ZX_ERR_BAD_HANDLE,
-	ZX_ERR_WRONG_TYPE, ZX_ERR_BAD_STATE, ZX_ERR_ACCESS_DENIED,
-	ZX_ERR_NO_MEMORY,
-};
-
-static int status_index(zx_status_t status)
-{
-	int i;
-
-	for (i = 0; i < ST_ENOTTY; i++)
-		if (st_status[i] == status)
-			return i;
-	return ST_OTHER;
-}
-
-#define BIT(st)		(1u << (st))
 
 struct stats {
 	unsigned long calls;
@@ -399,7 +334,7 @@ struct call {
 	bool ro_dev;
 	bool fi;
 	const struct handle *h;
-	struct target *t;	/* for pidfds of a target, else NULL */
+	struct subject *t;	/* for pidfds of a target, else NULL */
 	enum place place;
 	unsigned int k;		/* PL_TO_*: bytes of the struct before the edge */
 	struct zxmem_io io;
@@ -554,7 +489,7 @@ static int map_arena(void)
 			 -1, 0) != (void *)a->start)
 			return -1;
 		if (a->start == SRC || a->start == RO_BUF)
-			fill_random((void *)a->start, len, rnd64());
+			fill_random((void *)a->start, len, rng_next(&rng));
 		if (prot != (PROT_READ | PROT_WRITE) &&
 		    mprotect((void *)a->start, len, prot))
 			return -1;
@@ -585,20 +520,6 @@ static uint64_t arena_prefix(uint64_t b, uint64_t len, bool need_write)
 
 /* Targets */
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = pread(fd, (uint8_t *)buf + done, len - done, off + done);
-		if (n <= 0)
-			return n < 0 ? -1 : (ssize_t)done;
-		done += n;
-	}
-	return done;
-}
-
 static bool in_self_span(uint64_t addr)
 {
 	return addr >= SELF_BASE && addr < SELF_BASE + SELF_SPAN;
@@ -610,7 +531,7 @@ static bool in_arena(uint64_t addr)
 }
 
 /* One line of /proc/PID/maps into @v; false if it is no VMA. */
-static bool parse_vma(const struct target *t, char *line, struct vma *v)
+static bool parse_vma(const struct subject *t, char *line, struct vma *v)
 {
 	unsigned long long start, end;
 	char perms[8] = "";
@@ -643,7 +564,7 @@ static bool parse_vma(const struct target *t, char *line, struct vma *v)
 	return true;
 }
 
-static int read_maps(struct target *t)
+static int read_maps(struct subject *t)
 {
 	char path[64], line[512];
 	FILE *maps;
@@ -674,12 +595,12 @@ static int read_maps(struct target *t)
  * still holds when the call is made.  Every mapping in it is exact.
  */
 static struct vma fresh_vmas[512];
-static struct target fresh_self;
+static struct subject fresh_self;
 static char maps_text[256 * KIB];
 
 static void refresh_self(void)
 {
-	struct target *t = &fresh_self;
+	struct subject *t = &fresh_self;
 	size_t got = 0;
 	char *line, *next;
 	ssize_t n = 0;
@@ -709,14 +630,14 @@ static void refresh_self(void)
 	}
 }
 
-static bool shadowed(const struct target *t, const struct vma *v)
+static bool shadowed(const struct subject *t, const struct vma *v)
 {
 	if (v->flags & V_IO)
 		return false;
 	return t->exact || in_self_span(v->start);
 }
 
-static int take_shadows(struct target *t)
+static int take_shadows(struct subject *t)
 {
 	int i;
 
@@ -741,7 +662,7 @@ static int take_shadows(struct target *t)
 	return 0;
 }
 
-static const struct vma *find_vma_at(const struct target *t, uint64_t addr)
+static const struct vma *find_vma_at(const struct subject *t, uint64_t addr)
 {
 	int i;
 
@@ -752,7 +673,7 @@ static const struct vma *find_vma_at(const struct target *t, uint64_t addr)
 }
 
 /* Compare every shadowed mapping of @t with its memory; 0 if all match. */
-static int compare_target(struct target *t, const char *when)
+static int compare_target(struct subject *t, const char *when)
 {
 	static uint8_t *now_bytes;
 	static size_t now_cap;
@@ -802,58 +723,20 @@ static int compare_target(struct target *t, const char *when)
 	return bad;
 }
 
-/*
- * A child that builds the layout (or not), lets the parent attach, then
- * waits to be killed, or exits at once.
- */
-static pid_t spawn(bool layout, bool traced, bool exits)
+/* In the child, before it serves: the fuzzed regions. */
+static int build_child_layout(void *unused)
 {
-	int ready[2], go[2];
-	bool ok;
-	pid_t pid;
-	char c;
-
-	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		int err = 0;
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(ready[0]);
-		close(go[1]);
-		if (layout)
-			err = map_layout(CHILD_BASE, child_layout,
-					 ARRAY_SIZE(child_layout), rnd64());
-		c = err ? 1 : 0;
-		if (write(ready[1], &c, 1) != 1 || err)
-			_exit(1);
-		/* End of file once the parent has attached. */
-		if (read(go[0], &c, 1) < 0)
-			_exit(1);
-		if (exits)
-			_exit(0);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	close(go[0]);
-	ok = read(ready[0], &c, 1) == 1 && !c;
-	if (ok && traced)
-		ok = !ptrace(PTRACE_SEIZE, pid, NULL, NULL);
-	close(ready[0]);
-	close(go[1]);
-	if (!ok) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
+	(void)unused;
+	return map_layout(CHILD_BASE, child_layout, ARRAY_SIZE(child_layout),
+			  rng_next(&rng));
 }
 
-static int setup_target(struct target *t, enum hkind kind)
+/*
+ * A target child of the library's (target_spawn_prepared()), which holds
+ * the layout or not, traced or not, and which exits or waits in recv()
+ * for requests that never come: its map does not change.
+ */
+static int setup_target(struct subject *t, enum hkind kind)
 {
 	bool layout = kind == H_TRACED || kind == H_UNTRACED;
 	bool traced = kind == H_TRACED || kind == H_TZOMBIE;
@@ -864,19 +747,24 @@ static int setup_target(struct target *t, enum hkind kind)
 	t->kind = kind;
 	t->mem = -1;
 	t->exact = true;
-	t->pid = spawn(layout, traced, dies);
-	if (t->pid < 0)
+	if (target_spawn_prepared(&t->proc, layout ? build_child_layout : NULL,
+				  NULL))
 		return -1;
-	t->pidfd = zxmem_pidfd_open(t->pid);
-	if (t->pidfd < 0)
+	t->pid = t->proc.pid;
+	t->pidfd = t->proc.pidfd;
+	if (traced && target_trace(&t->proc))
 		return -1;
 	if (dies) {
+		if (target_simple(&t->proc, CHILD_EXIT))
+			return -1;
 		memset(&info, 0, sizeof(info));
 		if (waitid(P_PID, t->pid, &info,
 			   WEXITED | (kind == H_REAPED ? 0 : WNOWAIT)))
 			return -1;
-		if (kind == H_REAPED)
+		if (kind == H_REAPED) {
 			t->pid = 0;
+			t->proc.pid = 0;
+		}
 		return 0;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
@@ -888,7 +776,7 @@ static int setup_target(struct target *t, enum hkind kind)
 
 static int setup_self(void)
 {
-	struct target *t = SELF;
+	struct subject *t = SELF;
 
 	t->kind = H_SELF;
 	t->pid = getpid();
@@ -908,7 +796,7 @@ static int make_file(void)
 	fd = mkstemp(file_path);
 	if (fd < 0)
 		return -1;
-	fill_random(file_bytes, sizeof(file_bytes), rnd64());
+	fill_random(file_bytes, sizeof(file_bytes), rng_next(&rng));
 	if (pwrite(fd, file_bytes, sizeof(file_bytes), 0) !=
 	    (ssize_t)sizeof(file_bytes)) {
 		close(fd);
@@ -1002,37 +890,36 @@ static int vma_status(const struct vma *v, bool write)
 	return ZX_OK;
 }
 
-/* Steps 8 to 11: the walk over the mappings the range touches. */
-static int predict_region(const struct target *t, bool write, uint64_t vaddr,
+/*
+ * Steps 8 to 11.  A write to a range that touches the vDSO anywhere is
+ * refused; else the copy runs from @vaddr through the adjacent mappings
+ * that allow it, and the first mapping's answer is the status.
+ */
+static int predict_region(const struct subject *t, bool write, uint64_t vaddr,
 			  uint64_t size, uint64_t *len, bool *loose)
 {
 	uint64_t end = vaddr + size < vaddr ? UINT64_MAX : vaddr + size;
 	uint64_t reach = vaddr;
 	int status = ZX_ERR_NO_MEMORY;
-	bool stopped = false;
+	const struct vma *v;
 	int i;
 
 	for (i = 0; i < t->nr_vmas; i++) {
-		const struct vma *v = &t->vmas[i];
-		int vs;
-
+		v = &t->vmas[i];
 		if (!(vaddr < v->end && v->start < end))
 			continue;
 		if (!(v->flags & V_STABLE))
 			*loose = true;
 		if (write && (v->flags & V_VDSO))
 			return ZX_ERR_ACCESS_DENIED;
-		if (stopped || v->start > reach) {
-			stopped = true;
-			continue;
-		}
-		vs = vma_status(v, write);
+	}
+	while (reach < end && (v = find_vma_at(t, reach))) {
+		int vs = vma_status(v, write);
+
 		if (reach == vaddr)
 			status = vs;
-		if (vs != ZX_OK) {
-			stopped = true;
-			continue;
-		}
+		if (vs != ZX_OK)
+			break;
 		reach = v->end;
 	}
 	*len = MIN(reach, end) - vaddr;
@@ -1184,29 +1071,29 @@ static uint64_t pick_size(void)
 		(1ULL << 32) + 1, 1ULL << 63, ~0ULL, ~0ULL - PAGE + 1,
 	};
 
-	switch (rnd_below(16)) {
+	switch (rng_below(&rng, 16)) {
 	case 0 ... 4:
-		return 1 + rnd_below(64);
+		return 1 + rng_below(&rng, 64);
 	case 5 ... 7:
-		return 1 + rnd_below(2 * PAGE);
+		return 1 + rng_below(&rng, 2 * PAGE);
 	case 8 ... 9:
-		return 1 + rnd_below(64 * KIB);
+		return 1 + rng_below(&rng, 64 * KIB);
 	case 10:
-		return 1 + rnd_below(MAX_XFER);
+		return 1 + rng_below(&rng, MAX_XFER);
 	case 11 ... 13:
-		return fixed[rnd_below(ARRAY_SIZE(fixed))];
+		return fixed[rng_below(&rng, ARRAY_SIZE(fixed))];
 	default:
-		return rnd64() >> rnd_below(64);
+		return rng_next(&rng) >> rng_below(&rng, 64);
 	}
 }
 
-static const struct vma *pick_vma(const struct target *t, bool self_write)
+static const struct vma *pick_vma(const struct subject *t, bool self_write)
 {
 	const struct vma *v;
 	int tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		v = &t->vmas[rnd_below(t->nr_vmas)];
+		v = &t->vmas[rng_below(&rng, t->nr_vmas)];
 		if (!self_write || in_self_span(v->start) ||
 		    (v->flags & V_VDSO))
 			return v;
@@ -1224,75 +1111,75 @@ static uint64_t pick_kernel_address(void)
 	};
 
 	if (one_in(4))
-		return rnd64() | (1ULL << 63);
-	return fixed[rnd_below(ARRAY_SIZE(fixed))] - rnd_below(2) * PAGE;
+		return rng_next(&rng) | (1ULL << 63);
+	return fixed[rng_below(&rng, ARRAY_SIZE(fixed))] - rng_below(&rng, 2) * PAGE;
 }
 
-static uint64_t pick_vaddr(const struct target *t, bool self_write)
+static uint64_t pick_vaddr(const struct subject *t, bool self_write)
 {
 	const struct vma *v;
 	uint64_t len;
 	int i;
 
-	switch (rnd_below(20)) {
+	switch (rng_below(&rng, 20)) {
 	case 0 ... 11:		/* in a mapping, or at its edge */
 		v = pick_vma(t, self_write);
 		len = v->end - v->start;
-		switch (rnd_below(8)) {
+		switch (rng_below(&rng, 8)) {
 		case 0:
 			return v->start;
 		case 1:
 			return v->end - 1;
 		case 2:
-			return v->end - 1 - rnd_below(MIN(len, 64));
+			return v->end - 1 - rng_below(&rng, MIN(len, 64));
 		case 3:
 			if (self_write && (v->flags & V_VDSO))
 				return v->start;
-			return v->end + rnd_below(2) * (PAGE - 1);
+			return v->end + rng_below(&rng, 2) * (PAGE - 1);
 		case 4:
 			if (self_write && (v->flags & V_VDSO))
 				return v->end - PAGE;
-			return v->start - 1 - rnd_below(64);
+			return v->start - 1 - rng_below(&rng, 64);
 		default:
-			return v->start + rnd_below(len);
+			return v->start + rng_below(&rng, len);
 		}
 	case 12:		/* low */
-		return one_in(2) ? rnd_below(0x10000) : rnd_below(3) * (PAGE - 1);
+		return one_in(2) ? rng_below(&rng, 0x10000) : rng_below(&rng, 3) * (PAGE - 1);
 	case 13:		/* at the top of user space, or just past it */
 		if (self_write || one_in(2))
-			return TASK_TOP + rnd_below(3) * PAGE - rnd_below(2) +
+			return TASK_TOP + rng_below(&rng, 3) * PAGE - rng_below(&rng, 2) +
 			       (self_write ? 1 : 0);
-		return TASK_TOP - rnd_below(4) * PAGE - rnd_below(64);
+		return TASK_TOP - rng_below(&rng, 4) * PAGE - rng_below(&rng, 64);
 	case 14 ... 15:
 		return pick_kernel_address();
 	case 16 ... 17:		/* a hole between mappings */
 		for (i = 0; i < 100 && t->nr_vmas > 1; i++) {
-			int at = rnd_below(t->nr_vmas - 1);
+			int at = rng_below(&rng, t->nr_vmas - 1);
 			uint64_t gap = t->vmas[at + 1].start - t->vmas[at].end;
 
 			if (!gap || (self_write && !in_self_span(t->vmas[at].end)))
 				continue;
-			return t->vmas[at].end + rnd_below(MIN(gap, 16 * MIB));
+			return t->vmas[at].end + rng_below(&rng, MIN(gap, 16 * MIB));
 		}
-		return SELF_BASE + rnd_below(PAGE);
+		return SELF_BASE + rng_below(&rng, PAGE);
 	default:		/* anywhere */
 		if (self_write)
-			return SELF_BASE + rnd_below(SELF_SPAN);
-		return one_in(2) ? rnd_below(TASK_TOP) : rnd64();
+			return SELF_BASE + rng_below(&rng, SELF_SPAN);
+		return one_in(2) ? rng_below(&rng, TASK_TOP) : rng_next(&rng);
 	}
 }
 
 static uint64_t pick_offset(void)
 {
-	switch (rnd_below(8)) {
+	switch (rng_below(&rng, 8)) {
 	case 0 ... 2:
 		return 0;
 	case 3 ... 4:
-		return rnd_below(64);
+		return rng_below(&rng, 64);
 	case 5 ... 6:
-		return rnd_below(PAGE);
+		return rng_below(&rng, PAGE);
 	default:
-		return rnd_below(64 * KIB);
+		return rng_below(&rng, 64 * KIB);
 	}
 }
 
@@ -1301,42 +1188,42 @@ static uint64_t pick_buffer(bool write)
 	uint64_t mine = write ? SRC : DST, other = write ? DST : SRC;
 	const struct area *a;
 
-	switch (rnd_below(40)) {
+	switch (rng_below(&rng, 40)) {
 	case 0 ... 27:
 		return mine + pick_offset();
 	case 28 ... 29:
 		return other + pick_offset();
 	case 30:		/* runs off the end */
-		return mine + XFER_LEN - 1 - rnd_below(2 * PAGE);
+		return mine + XFER_LEN - 1 - rng_below(&rng, 2 * PAGE);
 	case 31:
-		return RO_BUF + rnd_below(SMALL_LEN);
+		return RO_BUF + rng_below(&rng, SMALL_LEN);
 	case 32:
-		return NONE_BUF + rnd_below(SMALL_LEN);
+		return NONE_BUF + rng_below(&rng, SMALL_LEN);
 	case 33:
 		return 0;
 	case 34:
-		return rnd_below(0x10000);
+		return rng_below(&rng, 0x10000);
 	case 35:		/* the hole in front of an area */
-		a = &arena[rnd_below(4)];
-		return a->start - 1 - rnd_below(PAGE - 1);
+		a = &arena[rng_below(&rng, 4)];
+		return a->start - 1 - rng_below(&rng, PAGE - 1);
 	case 36:
 		if (top_is_free)
-			return TASK_TOP - 1 - rnd_below(2 * PAGE);
-		return TASK_TOP + rnd_below(PAGE);
+			return TASK_TOP - 1 - rng_below(&rng, 2 * PAGE);
+		return TASK_TOP + rng_below(&rng, PAGE);
 	case 37 ... 38:
 		return pick_kernel_address();
 	default:
-		return ~0ULL - rnd_below(64);
+		return ~0ULL - rng_below(&rng, 64);
 	}
 }
 
 static uint32_t pick_u32_field(void)
 {
-	switch (rnd_below(32)) {
+	switch (rng_below(&rng, 32)) {
 	case 0:
-		return 1u << rnd_below(32);
+		return 1u << rng_below(&rng, 32);
 	case 1:
-		return (uint32_t)rnd64();
+		return (uint32_t)rng_next(&rng);
 	case 2:
 		return ~0u;
 	default:
@@ -1356,7 +1243,7 @@ static const struct handle *pick_handle(void)
 		{ 85, H_OTHER_FD }, { 94, H_CLOSED },
 	};
 	static struct handle dyn;
-	uint64_t r = rnd_below(100);
+	uint64_t r = rng_below(&rng, 100);
 	enum hkind want = H_NR;
 	size_t m;
 	int i, tries;
@@ -1366,19 +1253,19 @@ static const struct handle *pick_handle(void)
 			want = mix[m].kind;
 	if (want == H_NR) {
 		/* any small number, as whatever it is */
-		dyn.value = rnd_below(fd_limit);
+		dyn.value = rng_below(&rng, fd_limit);
 		dyn.kind = fd_kind[dyn.value];
 		dyn.what = "small fd number";
 		return &dyn;
 	}
 	if (want == H_CLOSED && one_in(4)) {
-		dyn.value = (uint32_t)rnd64() | 0x40000000u;
+		dyn.value = (uint32_t)rng_next(&rng) | 0x40000000u;
 		dyn.kind = H_CLOSED;
 		dyn.what = "random huge fd";
 		return &dyn;
 	}
 	for (tries = 0; tries < 1000; tries++) {
-		i = rnd_below(nr_handles);
+		i = rng_below(&rng, nr_handles);
 		if (handles[i].kind == want)
 			return &handles[i];
 	}
@@ -1393,7 +1280,7 @@ static unsigned int pick_foreign_type(void)
 	size_t i;
 
 again:
-	type = rnd_below(256);
+	type = rng_below(&rng, 256);
 	if (type == ZXMEM_IOC_MAGIC)
 		goto again;
 	for (i = 0; i < sizeof(vfs); i++)
@@ -1406,29 +1293,29 @@ static void pick_cmd(struct call *c)
 {
 	unsigned int dir = _IOC_READ | _IOC_WRITE;
 	unsigned int size = sizeof(struct zxmem_io);
-	unsigned int nr = rnd_below(2), type = ZXMEM_IOC_MAGIC;
+	unsigned int nr = rng_below(&rng, 2), type = ZXMEM_IOC_MAGIC;
 
 	c->write = one_in(2);
 	c->cmd_valid = true;
 	c->cmd = c->write ? ZXMEM_IOC_WRITE_MEMORY : ZXMEM_IOC_READ_MEMORY;
-	switch (rnd_below(64)) {
+	switch (rng_below(&rng, 64)) {
 	case 0:
-		nr = 2 + rnd_below(254);
+		nr = 2 + rng_below(&rng, 254);
 		break;
 	case 1:
 		type = pick_foreign_type();
 		break;
 	case 2:
 		do
-			size = rnd_below(1u << _IOC_SIZEBITS);
+			size = rng_below(&rng, 1u << _IOC_SIZEBITS);
 		while (size == sizeof(struct zxmem_io));
 		break;
 	case 3:
-		dir = rnd_below(3);	/* _IOC_NONE, _IOC_WRITE, _IOC_READ */
+		dir = rng_below(&rng, 3);	/* _IOC_NONE, _IOC_WRITE, _IOC_READ */
 		break;
 	case 4:
 		/* ioctl(2) takes an unsigned int: the upper half is lost. */
-		c->cmd |= (rnd64() | 1) << 32;
+		c->cmd |= (rng_next(&rng) | 1) << 32;
 		return;
 	default:
 		return;
@@ -1474,10 +1361,10 @@ static void pick_call(struct call *c)
 	io->handle = c->h->value;
 	io->flags = pick_u32_field();
 	io->reserved = pick_u32_field();
-	io->actual = one_in(4) ? rnd64() : ACTUAL_SENTINEL;
-	io->status = one_in(4) ? (__s32)rnd64() : STATUS_SENTINEL;
+	io->actual = one_in(4) ? rng_next(&rng) : ACTUAL_UNTOUCHED;
+	io->status = one_in(4) ? (__s32)rng_next(&rng) : STATUS_UNTOUCHED;
 
-	switch (rnd_below(96)) {
+	switch (rng_below(&rng, 96)) {
 	case 0:
 		c->place = PL_NULL;
 		break;
@@ -1489,12 +1376,12 @@ static void pick_call(struct call *c)
 		break;
 	case 3:
 		c->place = PL_TO_HOLE;
-		c->k = 1 + rnd_below(sizeof(*io) - 1);
+		c->k = 1 + rng_below(&rng, sizeof(*io) - 1);
 		break;
 	case 4:
 	case 5:
 		c->place = PL_TO_RO;
-		c->k = 1 + rnd_below(sizeof(*io) - 1);
+		c->k = 1 + rng_below(&rng, sizeof(*io) - 1);
 		break;
 	case 6:
 		c->place = PL_RO;
@@ -1554,7 +1441,7 @@ static void run_call(struct call *c, struct outcome *got, struct zxmem_io *after
 		arg = NULL;
 		break;
 	case PL_UNMAPPED:
-		arg = (uint8_t *)(ARENA_BASE + rnd_below(PAGE - sizeof(local)));
+		arg = (uint8_t *)(ARENA_BASE + rng_below(&rng, PAGE - sizeof(local)));
 		break;
 	case PL_KERNEL:
 		arg = (uint8_t *)(uintptr_t)pick_kernel_address();
@@ -1566,7 +1453,7 @@ static void run_call(struct call *c, struct outcome *got, struct zxmem_io *after
 	case PL_TO_RO:
 	case PL_RO:
 		arg = (uint8_t *)(c->place == PL_RO ?
-				  STRUCT_RO + PAGE + rnd_below(PAGE - sizeof(local)) :
+				  STRUCT_RO + PAGE + rng_below(&rng, PAGE - sizeof(local)) :
 				  STRUCT_RO + PAGE - c->k);
 		set_ro_page(false);
 		memcpy(arg, &local, sizeof(local));
@@ -1593,7 +1480,7 @@ static void run_call(struct call *c, struct outcome *got, struct zxmem_io *after
 }
 
 /* Write a reported write into the shadows: [vaddr, vaddr + actual). */
-static void shadow_apply(struct target *t, uint64_t vaddr, uint64_t buffer,
+static void shadow_apply(struct subject *t, uint64_t vaddr, uint64_t buffer,
 			 uint64_t actual)
 {
 	uint64_t end = vaddr + actual;
@@ -1611,7 +1498,7 @@ static void shadow_apply(struct target *t, uint64_t vaddr, uint64_t buffer,
 }
 
 /* A successful read must return what the shadows hold. */
-static bool shadow_matches(const struct target *t, uint64_t vaddr,
+static bool shadow_matches(const struct subject *t, uint64_t vaddr,
 			   uint64_t buffer, uint64_t actual, uint64_t *where)
 {
 	uint64_t end = vaddr + actual;
@@ -1640,25 +1527,25 @@ static bool shadow_matches(const struct target *t, uint64_t vaddr,
 /* The statuses Documentation/zxmem.rst allows for this kind of call. */
 static unsigned int documented(const struct call *c)
 {
-	unsigned int set = BIT(ST_INVALID_ARGS);
+	unsigned int set = ST_BIT(ST_INVALID_ARGS);
 
 	if (c->write)
-		set |= BIT(ST_NOT_SUPPORTED);
+		set |= ST_BIT(ST_NOT_SUPPORTED);
 	switch (c->h->kind) {
 	case H_CLOSED:
-		return set | BIT(ST_BAD_HANDLE);
+		return set | ST_BIT(ST_BAD_HANDLE);
 	case H_OTHER_FD:
-		return set | BIT(ST_WRONG_TYPE);
+		return set | ST_BIT(ST_WRONG_TYPE);
 	case H_REAPED:
-		return set | BIT(ST_BAD_STATE);
+		return set | ST_BIT(ST_BAD_STATE);
 	case H_UNTRACED:
 	case H_UZOMBIE:
-		return set | BIT(ST_ACCESS_DENIED);
+		return set | ST_BIT(ST_ACCESS_DENIED);
 	case H_TZOMBIE:
-		return set | BIT(ST_ACCESS_DENIED) | BIT(ST_BAD_STATE);
+		return set | ST_BIT(ST_ACCESS_DENIED) | ST_BIT(ST_BAD_STATE);
 	default:
-		return set | BIT(ST_OK) | BIT(ST_ACCESS_DENIED) |
-		       BIT(ST_BAD_STATE) | BIT(ST_NO_MEMORY);
+		return set | ST_BIT(ST_OK) | ST_BIT(ST_ACCESS_DENIED) |
+		       ST_BIT(ST_BAD_STATE) | ST_BIT(ST_NO_MEMORY);
 	}
 }
 
@@ -1765,14 +1652,7 @@ static void check_call(struct call *c)
 	st.fi_calls += c->fi;
 	st.loose += want.loose;
 
-	if (got.ret == 0)
-		idx = status_index(got.status);
-	else if (got.ret == -1 && got.err == ENOTTY)
-		idx = ST_ENOTTY;
-	else if (got.ret == -1 && got.err == EFAULT)
-		idx = ST_EFAULT;
-	else
-		idx = ST_OTHER;
+	idx = answer_class(got.ret, got.err, got.status);
 	st.by_status[idx]++;
 
 	/* 1: documented */
@@ -1783,7 +1663,7 @@ static void check_call(struct call *c)
 			       got.ret, got.err, got.status);
 		}
 	} else if (idx == ST_ENOTTY || idx == ST_OTHER ||
-		   (idx < ST_ENOTTY && !(doc & BIT(idx))) ||
+		   (idx < ST_ENOTTY && !(doc & ST_BIT(idx))) ||
 		   (idx == ST_EFAULT && c->place == PL_NORMAL)) {
 		st.bad_documented++;
 		report(c, "documented", "ret=%d errno=%d status=%d (%s) is not documented here",
@@ -1935,12 +1815,13 @@ static void cleanup(void)
 	int i;
 
 	for (i = 0; i <= H_SELF; i++) {
-		struct target *t = &targets[i];
+		struct subject *t = &targets[i];
 
-		if (i == H_SELF || t->pid <= 0)
+		if (i == H_SELF)
 			continue;
-		kill(t->pid, SIGKILL);
-		waitpid(t->pid, NULL, 0);
+		if (t->proc.pid > 0)
+			kill(t->proc.pid, SIGKILL);
+		target_reap(&t->proc);
 		t->pid = 0;
 	}
 	if (file_path[0])
@@ -2042,6 +1923,8 @@ int main(int argc, char **argv)
 	}
 
 	/* The children first, while this process is small. */
+	for (i = 0; i < H_SELF; i++)
+		targets[i].proc = TARGET_NONE;
 	if (make_file() ||
 	    setup_target(TRACED, H_TRACED) ||
 	    setup_target(UNTRACED, H_UNTRACED) ||
@@ -2050,7 +1933,7 @@ int main(int argc, char **argv)
 	    setup_target(&targets[H_REAPED], H_REAPED) ||
 	    map_arena() ||
 	    map_layout(SELF_BASE, self_layout, ARRAY_SIZE(self_layout),
-		       rnd64()) ||
+		       rng_next(&rng)) ||
 	    setup_self() || setup_handles()) {
 		printf("Bail out! setup failed: %s\n", strerror(errno));
 		cleanup();
@@ -2066,11 +1949,11 @@ int main(int argc, char **argv)
 	       TRACED->pid, TRACED->nr_vmas, UNTRACED->pid, SELF->nr_vmas,
 	       nr_handles, (unsigned long long)user_top);
 
-	start = now();
+	start = now_s();
 	while (st.calls < max_calls) {
 		struct call c;
 
-		elapsed = now() - start;
+		elapsed = now_s() - start;
 		if (elapsed >= cap) {
 			cap_hit = true;
 			break;
@@ -2089,11 +1972,11 @@ int main(int argc, char **argv)
 			next_compare += 4096;
 		}
 		if (st.calls >= next_progress) {
-			printf("# %lu calls, %.0f s\n", st.calls, now() - start);
+			printf("# %lu calls, %.0f s\n", st.calls, now_s() - start);
 			next_progress += 10000;
 		}
 	}
-	elapsed = now() - start;
+	elapsed = now_s() - start;
 	for (i = 0; fault_injection && i < 2; i++) {
 		fi_after = zxmem_fault_times_left(fi_attr[i]);
 		if (fi_after < 0 || fi_after > fi_before[i])
@@ -2118,7 +2001,7 @@ int main(int argc, char **argv)
 	       st.param_flips, st.param_off_calls);
 	printf("# by status:");
 	for (i = 0; i < ST_NR; i++)
-		printf(" %s=%lu", st_name[i], st.by_status[i]);
+		printf(" %s=%lu", status_class_name[i], st.by_status[i]);
 	printf("\n# by handle:");
 	for (i = 0; i < H_NR; i++)
 		printf(" %s=%lu", hkind_name[i], st.by_handle[i]);

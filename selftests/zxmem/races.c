@@ -16,8 +16,8 @@
  * are a fraction of what make check-debug measures on its KASAN kernel
  * under TCG.  The kernel must not splat; that is for the console to show.
  *
- * Patterns: a target's memory starts as OLD (0x11) bytes, writers write
- * NEW (0xee) or their own byte; a fresh anonymous page reads as 0.
+ * Patterns: a target's memory starts as SEED_OLD (0x11) bytes, writers write
+ * SEED_NEW (0xee) or their own byte; a fresh anonymous page reads as 0.
  *
  * Run as root with zxmem.ko loaded; the fixture switches
  * enable_debugging_syscalls on and restores it afterwards.
@@ -45,22 +45,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/zxmem.h>
-#include <zircon/syscalls.h>
-
 /* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
-#include "zxmem_selftest.h"
-
+#include "common.h"
 
 #define PAGE		4096UL
 #define XFER		(64UL << 20)	/* the largest transfer */
-#define OLD		0x11
-#define NEW		0xee
+#define SEED_OLD		0x11
+#define SEED_NEW		0xee
 
 /* Fixed homes, far from what the kernel places by itself. */
 #define REGION		0x200000000000UL	/* the target's 64 MiB */
@@ -78,12 +74,6 @@
  * writers 4 writes each / 17 contended, 3 / 11; rmmod 200 / 192.
  */
 #define BUDGET		25.0
-#define SENTINEL	0x5a5a5a5a5a5a5a5aULL
-#define STATUS_SENTINEL	((__s32)0x5a5a5a5a)
-
-#define EXEC_ENV	"ZXMEM_RACES_EXECED_FD"
-
-#define BIT(n)		(1u << (n))
 
 /* Flags one thread (or process) sets and another polls. */
 static bool flag_get(const bool *flag)
@@ -99,118 +89,10 @@ static void flag_set(bool *flag, bool value)
 /* Something the re-executed image has at the same address (non-PIE). */
 static const char exec_marker[64] = "zxmem races: the image after exec";
 
-/* Random numbers for delays and ranges. */
+/* Random numbers for delays and ranges, each thread its own. */
 static __thread uint64_t rng = 0x853c49e6748fea9bULL;
 
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rnd_below(uint64_t n)
-{
-	return n ? rnd64() % n : 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(uint64_t us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-/* Bytes of [p, p + len) that are none of the @nr bytes in @set. */
-static uint64_t count_outside(const uint8_t *p, size_t len, const uint8_t *set,
-			      int nr)
-{
-	uint64_t words[8], bad = 0;
-	bool allowed[256] = { false };
-	size_t i = 0;
-	int j;
-
-	for (j = 0; j < nr && j < 8; j++) {
-		allowed[set[j]] = true;
-		words[j] = set[j] * 0x0101010101010101ULL;
-	}
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-
-		memcpy(&w, p + i, 8);
-		for (j = 0; j < nr && j < 8; j++)
-			if (w == words[j])
-				break;
-		if (j < nr && j < 8)
-			continue;
-		for (j = 0; j < 8; j++)
-			bad += !allowed[p[i + j]];
-	}
-	for (; i < len; i++)
-		bad += !allowed[p[i]];
-	return bad;
-}
-
-/* The module parameter */
-
-/* One raw call, and what came back. */
-struct res {
-	int ret;
-	int err;
-	zx_status_t status;
-	uint64_t actual;
-};
-
-static struct res zcall(int dev, bool write, int handle, uint64_t vaddr,
-			const void *buf, uint64_t len)
-{
-	struct zxmem_io io = {
-		.vaddr = vaddr,
-		.buffer = (uintptr_t)buf,
-		.buffer_size = len,
-		.actual = SENTINEL,
-		.handle = handle,
-		.status = STATUS_SENTINEL,
-	};
-	struct res r;
-
-	r.ret = ioctl(dev, write ? ZXMEM_IOC_WRITE_MEMORY :
-				   ZXMEM_IOC_READ_MEMORY, &io);
-	r.err = r.ret ? errno : 0;
-	r.status = io.status;
-	r.actual = io.actual;
-	return r;
-}
-
 /* Statuses, counted per caller (assertions only in the test's thread). */
-enum {
-	ST_OK, ST_NOT_SUPPORTED, ST_INVALID_ARGS, ST_BAD_HANDLE,
-	ST_WRONG_TYPE, ST_BAD_STATE, ST_ACCESS_DENIED, ST_NO_MEMORY,
-	ST_OTHER, ST_NR,
-};
-
-static const char *const st_name[ST_NR] = {
-	"OK", "NOT_SUPPORTED", "INVALID_ARGS", "BAD_HANDLE", "WRONG_TYPE",
-	"BAD_STATE", "ACCESS_DENIED", "NO_MEMORY", "other",
-};
-
-static const zx_status_t st_value[ST_OTHER] = {
-	ZX_OK, ZX_ERR_NOT_SUPPORTED, ZX_ERR_INVALID_ARGS, ZX_ERR_BAD_HANDLE,
-	ZX_ERR_WRONG_TYPE, ZX_ERR_BAD_STATE, ZX_ERR_ACCESS_DENIED,
-	ZX_ERR_NO_MEMORY,
-};
-
 struct tally {
 	unsigned long calls;
 	unsigned long n[ST_NR];
@@ -223,32 +105,29 @@ struct tally {
 	zx_status_t first_bad;
 };
 
-static void tally_add(struct tally *t, const struct res *r,
+static void tally_add(struct tally *t, const struct transfer *r,
 		      unsigned int allowed, uint64_t len)
 {
-	int i;
+	enum status_class i = answer_class(r->ret, r->err, r->status);
 
 	t->calls++;
+	t->n[i]++;
+	/* No race is answered through errno. */
 	if (r->ret) {
-		t->n[ST_OTHER]++;
 		if (!t->undocumented++) {
 			t->first_bad_ret = r->ret;
 			t->first_bad_errno = r->err;
 		}
 		return;
 	}
-	for (i = 0; i < ST_OTHER; i++)
-		if (st_value[i] == r->status)
-			break;
-	t->n[i]++;
-	if (!(allowed & BIT(i)) && !t->undocumented++)
+	if (!(allowed & ST_BIT(i)) && !t->undocumented++)
 		t->first_bad = r->status;
 	if (r->status == ZX_OK) {
 		if (!r->actual || r->actual > len)
 			t->bad_actual++;
 		else if (r->actual < len)
 			t->short_ok++;
-	} else if (r->actual != SENTINEL) {
+	} else if (r->actual != ACTUAL_UNTOUCHED) {
 		t->bad_actual++;
 	}
 }
@@ -280,7 +159,7 @@ static void tally_print(const char *who, const struct tally *t)
 	for (i = 0; i < ST_NR; i++)
 		if (t->n[i] && at < (int)sizeof(line))
 			at += snprintf(line + at, sizeof(line) - at, " %s=%lu",
-				       st_name[i], t->n[i]);
+				       status_class_name[i], t->n[i]);
 	if (at < (int)sizeof(line))
 		snprintf(line + at, sizeof(line) - at, " (short ZX_OK=%lu)",
 			 t->short_ok);
@@ -304,292 +183,53 @@ static void tally_print(const char *who, const struct tally *t)
 /* Memory of our own */
 
 /*
- * Under QEMU's TCG a copy between two addresses at the same offset within
- * 2 MiB runs about ten times slower (README, Documentation/zxmem.rst), so
- * the caller's buffers sit 4 KiB + 64 bytes off the regions' alignment.
+ * @len bytes of @byte at @at (0: anywhere), in huge pages where the
+ * kernel allows, left out of the targets we fork.
  */
-#define SKEW		(PAGE + 64)
-
-static void *map_fill(uint64_t at, size_t len, int byte, bool dontfork)
+static uint8_t *own_region(uint64_t at, size_t len, int byte)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	void *p;
+	uint8_t *p = map_filled(at, len, 0, MADV_HUGEPAGE, byte);
 
-	if (at)
-		flags |= MAP_FIXED_NOREPLACE;
-	p = mmap((void *)at, len, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, len, MADV_HUGEPAGE);
-	if (dontfork)
+	if (p)
 		madvise(p, len, MADV_DONTFORK);
-	memset(p, byte, len);
 	return p;
 }
 
-/* A caller's buffer of @len bytes of @byte, skewed (see SKEW). */
-static uint8_t *map_buffer(size_t len, int byte)
+/*
+ * A caller's buffer of @len bytes of @byte, BUFFER_SKEW bytes off the
+ * regions' 2 MiB alignment: under TCG a copy between addresses at the
+ * same offset within 2 MiB runs ten times slower.
+ */
+static uint8_t *skewed_buffer(size_t len, int byte)
 {
-	uint8_t *p = map_fill(0, len + 2 * PAGE, byte, true);
+	uint8_t *p = map_skewed(len, BUFFER_SKEW, MADV_HUGEPAGE, byte);
 
-	return p ? p + SKEW : NULL;
+	if (p)
+		madvise(p - BUFFER_SKEW, len + BUFFER_SKEW, MADV_DONTFORK);
+	return p;
 }
 
-/* A child that does what it is told, over a socket. */
-enum child_op {
-	OP_PING,
-	OP_MAP,		/* .addr, .len, fill with .arg */
-	OP_FILL,	/* fill .addr/.len with .arg */
-	OP_COUNT,	/* bytes of .addr/.len outside .set[.nset] */
-	OP_CHURN,	/* churn .addr/.len with ops .arg for .arg2 ms */
-	OP_EXIT,	/* answer, sleep .arg us, _exit(0) */
-	OP_EXEC,	/* answer, sleep .arg us, exec; .arg2: fd to report on */
-};
-
-#define CHURN_UNMAP	0x1
-#define CHURN_PROTECT	0x2
-#define CHURN_DONTNEED	0x4
-
-struct request {
-	uint32_t op;
-	uint32_t nset;
-	uint64_t addr;
-	uint64_t len;
-	uint64_t arg;
-	uint64_t arg2;
-	uint8_t set[8];
-};
-
-struct child {
-	pid_t pid;
-	int pidfd;
-	int sk;
-};
-
-static int64_t child_churn(const struct request *req)
+/* A write's XFER bytes of SEED_NEW and a read's XFER zero bytes. */
+static bool xfer_buffers(uint8_t **src, uint8_t **dst)
 {
-	static const int prots[] = {
-		PROT_READ, PROT_NONE, PROT_READ | PROT_WRITE,
-		PROT_READ | PROT_EXEC,
-	};
-	double end = now() + req->arg2 / 1000.0;
-	size_t pages = req->len / PAGE;
-	unsigned long ops = 0;
-	int allowed[3], nr = 0;
-
-	if (req->arg & CHURN_UNMAP)
-		allowed[nr++] = CHURN_UNMAP;
-	if (req->arg & CHURN_PROTECT)
-		allowed[nr++] = CHURN_PROTECT;
-	if (req->arg & CHURN_DONTNEED)
-		allowed[nr++] = CHURN_DONTNEED;
-	if (!nr)
-		return -EINVAL;
-
-	while (now() < end) {
-		uint64_t first = rnd_below(pages);
-		uint64_t count = 1 + rnd_below(rnd_below(2) ? 16 : pages - first);
-		void *at = (void *)(req->addr + first * PAGE);
-		size_t len;
-
-		count = count > pages - first ? pages - first : count;
-		len = count * PAGE;
-		switch (allowed[rnd_below(nr)]) {
-		case CHURN_UNMAP:
-			if (munmap(at, len))
-				return -errno;
-			sched_yield();
-			if (mmap(at, len, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-				 -1, 0) != at)
-				return -errno;
-			break;
-		case CHURN_PROTECT:
-			if (mprotect(at, len, prots[rnd_below(4)]))
-				return -errno;
-			break;
-		default:
-			if (madvise(at, len, MADV_DONTNEED))
-				return -errno;
-			break;
-		}
-		ops++;
-		sched_yield();
-	}
-	if (mprotect((void *)req->addr, req->len, PROT_READ | PROT_WRITE))
-		return -errno;
-	return ops;
+	*src = skewed_buffer(XFER, SEED_NEW);
+	*dst = skewed_buffer(XFER, 0);
+	return *src && *dst;
 }
 
-static void child_exec(const struct request *req)
+/* The target's region at @at: @len bytes of SEED_OLD, in huge pages. */
+static int64_t target_region_at(struct target *t, uint64_t at, size_t len)
 {
-	char *argv[] = { "races", NULL };
-	char env[64];
-	char *envp[] = { env, NULL };
-
-	snprintf(env, sizeof(env), "%s=%d", EXEC_ENV, (int)req->arg2);
-	execve("/proc/self/exe", argv, envp);
-	_exit(127);
-}
-
-static int64_t child_handle(const struct request *req)
-{
-	void *p;
-
-	switch (req->op) {
-	case OP_PING:
-		return 0;
-	case OP_MAP:
-		p = map_fill(req->addr, req->len, req->arg, false);
-		return p ? 0 : -errno;
-	case OP_FILL:
-		memset((void *)req->addr, req->arg, req->len);
-		return 0;
-	case OP_COUNT:
-		return count_outside((const uint8_t *)req->addr, req->len,
-				     req->set, req->nset);
-	case OP_CHURN:
-		return child_churn(req);
-	default:
-		return 0;	/* OP_EXIT and OP_EXEC act after answering */
-	}
-}
-
-static void child_serve(int sk)
-{
-	struct request req;
-	int64_t answer;
-
-	while (recv(sk, &req, sizeof(req), 0) == sizeof(req)) {
-		answer = child_handle(&req);
-		if (send(sk, &answer, sizeof(answer), MSG_NOSIGNAL) !=
-		    sizeof(answer))
-			break;
-		if (req.op == OP_EXIT) {
-			sleep_us(req.arg);
-			_exit(0);
-		}
-		if (req.op == OP_EXEC) {
-			sleep_us(req.arg);
-			child_exec(&req);
-		}
-	}
-	_exit(0);
-}
-
-/* The image after OP_EXEC: say so, then wait to be killed. */
-static void __attribute__((constructor)) exec_target(void)
-{
-	const char *fd = getenv(EXEC_ENV);
-	char c = 'x';
-
-	if (!fd)
-		return;
-	if (write(atoi(fd), &c, 1) != 1)
-		_exit(1);
-	for (;;)
-		pause();
-}
-
-static int child_spawn(struct child *c)
-{
-	int sk[2];
-
-	c->pid = 0;
-	c->pidfd = -1;
-	c->sk = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk))
-		return -1;
-	c->pid = fork();
-	if (c->pid < 0)
-		return -1;
-	if (c->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		close(sk[0]);
-		child_serve(sk[1]);
-	}
-	close(sk[1]);
-	c->sk = sk[0];
-	c->pidfd = zxmem_pidfd_open(c->pid);
-	return c->pidfd < 0 ? -1 : 0;
-}
-
-static int64_t child_ask(struct child *c, const struct request *req)
-{
-	int64_t answer;
-
-	if (send(c->sk, req, sizeof(*req), MSG_NOSIGNAL) != sizeof(*req))
-		return -EPIPE;
-	if (recv(c->sk, &answer, sizeof(answer), 0) != sizeof(answer))
-		return -EPIPE;
-	return answer;
-}
-
-static int child_send(struct child *c, const struct request *req)
-{
-	return send(c->sk, req, sizeof(*req), MSG_NOSIGNAL) == sizeof(*req) ?
-	       0 : -EPIPE;
-}
-
-static bool child_answered(struct child *c)
-{
-	struct pollfd pfd = { .fd = c->sk, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 1;
-}
-
-static int64_t child_map(struct child *c, uint64_t addr, size_t len, int byte)
-{
-	struct request req = {
-		.op = OP_MAP, .addr = addr, .len = len, .arg = byte,
-	};
-
-	return child_ask(c, &req);
-}
-
-static int64_t child_fill(struct child *c, uint64_t addr, size_t len, int byte)
-{
-	struct request req = {
-		.op = OP_FILL, .addr = addr, .len = len, .arg = byte,
-	};
-
-	return child_ask(c, &req);
-}
-
-static int64_t child_count(struct child *c, uint64_t addr, size_t len,
-			   const uint8_t *set, int nr)
-{
-	struct request req = {
-		.op = OP_COUNT, .addr = addr, .len = len, .nset = nr,
-	};
-
-	memcpy(req.set, set, nr);
-	return child_ask(c, &req);
-}
-
-/* Kill (if still there) and reap; the pidfd stays open unless @close_fd. */
-static void child_end(struct child *c)
-{
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, __WALL);
-	}
-	c->pid = 0;
-	if (c->sk >= 0)
-		close(c->sk);
-	if (c->pidfd >= 0)
-		close(c->pidfd);
-	c->sk = -1;
-	c->pidfd = -1;
+	return target_map_filled(t, at, len, 0, MADV_HUGEPAGE, SEED_OLD);
 }
 
 /* How long one 64 MiB write from @src into @c's region takes, in us. */
-static uint64_t time_one_call(int dev, struct child *c, const void *src)
+static uint64_t time_one_call(int dev, struct target *c, const void *src)
 {
-	double t0 = now();
+	double t0 = now_s();
 
-	zcall(dev, true, c->pidfd, REGION, src, XFER);
-	return (uint64_t)((now() - t0) * 1e6) + 1;
+	raw_call(dev, true, c->pidfd, REGION, src, XFER);
+	return (uint64_t)((now_s() - t0) * 1e6) + 1;
 }
 
 FIXTURE(races)
@@ -613,7 +253,7 @@ FIXTURE_SETUP(races)
 {
 	self->dev = -1;
 	self->saved_param = -1;
-	self->start = now();
+	self->start = now_s();
 	rng ^= (uint64_t)getpid() << 17;
 	if (access(ZXMEM_DEVICE_PATH, F_OK)) {
 		self->skip = true;
@@ -638,12 +278,12 @@ FIXTURE_TEARDOWN(races)
 /* The budget counts from here: call it once the test's setup is done. */
 static void start_rounds(FIXTURE_DATA(races) *self)
 {
-	self->start = now();
+	self->start = now_s();
 }
 
 static bool over_budget(FIXTURE_DATA(races) *self)
 {
-	return now() - self->start > BUDGET;
+	return now_s() - self->start > BUDGET;
 }
 
 /* At least @floor of the @planned rounds ran, or the test fails. */
@@ -696,7 +336,7 @@ static void *kill_and_reap(void *arg)
 
 TEST_F_TIMEOUT(races, target_exits_during_64mib_transfers, 120)
 {
-	const uint8_t seen[] = { OLD, NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
 	const int planned = 12, min_rounds = 2;
 	/* calls the exit overlapped: alive when they began, gone at the end */
 	const unsigned long min_overlapped = 1;
@@ -707,45 +347,44 @@ TEST_F_TIMEOUT(races, target_exits_during_64mib_transfers, 120)
 	int round;
 
 	RETURN_IF_SKIPPED();
-	src = map_buffer(XFER, NEW);
-	dst = map_buffer(XFER, 0);
-	ASSERT_TRUE(src && dst);
+	ASSERT_TRUE(xfer_buffers(&src, &dst));
 	start_rounds(self);
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
 		bool killed = round & 1;
-		unsigned int allowed = BIT(ST_OK) | BIT(ST_BAD_STATE) |
-				       BIT(ST_NO_MEMORY);
+		unsigned int allowed = ST_BIT(ST_OK) | ST_BIT(ST_BAD_STATE) |
+				       ST_BIT(ST_NO_MEMORY);
 		struct killer k;
 		pthread_t killer;
-		struct child c;
+		struct target c;
 		int failures = 0, i;
 
-		ASSERT_EQ(0, child_spawn(&c));
-		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
-		ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+		ASSERT_EQ(0, target_spawn(&c));
+		ASSERT_EQ(0, target_trace(&c));
+		ASSERT_EQ((int64_t)REGION, target_region_at(&c, REGION, XFER));
 		if (!call_us)
 			call_us = time_one_call(self->dev, &c, src);
 
 		k.pid = c.pid;
-		k.delay_us = rnd_below(2 * call_us);
+		k.delay_us = rng_below(&rng, 2 * call_us);
 		if (killed) {
 			/* Between unlink and release, no tracer, no zombie. */
-			allowed |= BIT(ST_ACCESS_DENIED);
+			allowed |= ST_BIT(ST_ACCESS_DENIED);
 			ASSERT_EQ(0, pthread_create(&killer, NULL,
 						    kill_and_reap, &k));
 		} else {
-			struct request req = { .op = OP_EXIT,
-					       .arg = k.delay_us };
+			struct child_request req = {
+				.op = CHILD_EXIT, .delay_us = k.delay_us,
+			};
 
-			ASSERT_EQ(0, child_ask(&c, &req));
+			ASSERT_EQ(0, target_ask(&c, &req));
 		}
 
 		for (i = 0; i < 40 && failures < 2; i++) {
 			bool write = !(i & 1);
 			bool alive = !pidfd_exited(c.pidfd);
-			struct res r = zcall(self->dev, write, c.pidfd, REGION,
-					     write ? src : dst, XFER);
+			struct transfer r = raw_call(self->dev, write, c.pidfd, REGION,
+						     write ? src : dst, XFER);
 
 			overlapped += alive && pidfd_exited(c.pidfd);
 			tally_add(&all, &r, allowed, XFER);
@@ -759,7 +398,7 @@ TEST_F_TIMEOUT(races, target_exits_during_64mib_transfers, 120)
 			ASSERT_EQ(0, pthread_join(killer, NULL));
 			c.pid = 0;
 		}
-		child_end(&c);
+		target_kill(&c);
 		ASSERT_TALLY_CLEAN(&all);
 	}
 	tally_print("exits", &all);
@@ -774,7 +413,7 @@ TEST_F_TIMEOUT(races, target_exits_during_64mib_transfers, 120)
 
 TEST_F_TIMEOUT(races, target_execs_mid_transfer, 120)
 {
-	const uint8_t seen[] = { OLD, NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
 	const int planned = 10, min_rounds = 2;
 	/*
 	 * Calls begun before the new image reported that saw the exec: cut
@@ -790,52 +429,47 @@ TEST_F_TIMEOUT(races, target_execs_mid_transfer, 120)
 	int round;
 
 	RETURN_IF_SKIPPED();
-	src = map_buffer(XFER, NEW);
-	dst = map_buffer(XFER, 0);
-	ASSERT_TRUE(src && dst);
+	ASSERT_TRUE(xfer_buffers(&src, &dst));
 	start_rounds(self);
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
-		struct request req = { .op = OP_EXEC };
-		struct pollfd done;
+		struct child_request req = {
+			.op = CHILD_EXEC, .arg = EXEC_ANSWER_FIRST,
+		};
 		char marker[sizeof(exec_marker)];
-		int report[2], i, extra = 0;
+		int i, extra = 0;
 		double deadline;
-		struct child c;
-		struct res r;
+		struct target c;
+		struct transfer r;
 
-		/* The write end goes through exec: no O_CLOEXEC. */
-		ASSERT_EQ(0, pipe(report));
-		ASSERT_EQ(0, child_spawn(&c));
-		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
-		ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+		ASSERT_EQ(0, target_spawn(&c));
+		ASSERT_EQ(0, target_trace(&c));
+		ASSERT_EQ((int64_t)REGION, target_region_at(&c, REGION, XFER));
 		if (!call_us)
 			call_us = time_one_call(self->dev, &c, src);
 
-		req.arg = rnd_below(2 * call_us);
-		req.arg2 = report[1];
-		ASSERT_EQ(0, child_ask(&c, &req));
-		close(report[1]);
+		/* It answers, waits, execs; the new image answers again. */
+		req.delay_us = rng_below(&rng, 2 * call_us);
+		ASSERT_EQ(0, target_ask(&c, &req));
 
 		/*
 		 * Between the switch to the new mm and the new image's first
 		 * instructions, calls answer fast: bound this by time.
 		 */
-		done = (struct pollfd){ .fd = report[0], .events = POLLIN };
-		deadline = now() + 20;
-		for (i = 0; extra < 2 && now() < deadline; i++) {
+		deadline = now_s() + 20;
+		for (i = 0; extra < 2 && now_s() < deadline; i++) {
 			bool write = !(i & 1);
-			bool execed = poll(&done, 1, 0) == 1;
+			bool execed = target_answered(&c);
 
-			r = zcall(self->dev, write, c.pidfd, REGION,
-				  write ? src : dst, XFER);
+			r = raw_call(self->dev, write, c.pidfd, REGION,
+				     write ? src : dst, XFER);
 			if (execed) {
 				/* Started after the exec: the region is gone. */
-				tally_add(&after, &r, BIT(ST_NO_MEMORY), XFER);
+				tally_add(&after, &r, ST_BIT(ST_NO_MEMORY), XFER);
 				extra++;
 			} else {
-				tally_add(&before, &r, BIT(ST_OK) |
-					  BIT(ST_NO_MEMORY) | BIT(ST_BAD_STATE),
+				tally_add(&before, &r, ST_BIT(ST_OK) |
+					  ST_BIT(ST_NO_MEMORY) | ST_BIT(ST_BAD_STATE),
 					  XFER);
 				saw_exec += r.ret || r.status != ZX_OK ||
 					    r.actual != XFER;
@@ -846,18 +480,19 @@ TEST_F_TIMEOUT(races, target_execs_mid_transfer, 120)
 								  seen, 2);
 		}
 		ASSERT_EQ(2, extra) TH_LOG("the exec did not complete");
+		/* The new image's first answer: its landing page, like ours. */
+		ASSERT_EQ((int64_t)(uintptr_t)landing_page, target_answer(&c));
 
 		/* Still the tracer of the new image, which is reachable. */
 		memset(marker, 0, sizeof(marker));
-		r = zcall(self->dev, false, c.pidfd, (uintptr_t)exec_marker,
-			  marker, sizeof(marker));
+		r = raw_call(self->dev, false, c.pidfd, (uintptr_t)exec_marker,
+			     marker, sizeof(marker));
 		ASSERT_EQ(0, r.ret);
 		ASSERT_EQ(ZX_OK, r.status);
 		ASSERT_EQ(sizeof(marker), r.actual);
 		ASSERT_EQ(0, memcmp(marker, exec_marker, sizeof(marker)));
 
-		close(report[0]);
-		child_end(&c);
+		target_kill(&c);
 		ASSERT_TALLY_CLEAN(&before);
 		ASSERT_TALLY_CLEAN(&after);
 	}
@@ -878,59 +513,58 @@ TEST_F_TIMEOUT(races, target_unmaps_mprotects_madvises_during_transfers, 120)
 		CHURN_UNMAP, CHURN_PROTECT, CHURN_DONTNEED,
 		CHURN_UNMAP | CHURN_PROTECT | CHURN_DONTNEED,
 	};
-	const uint8_t seen[] = { 0, OLD, NEW };
+	const uint8_t seen[] = { 0, SEED_OLD, SEED_NEW };
 	const int planned = 8, min_rounds = 2;
 	/* calls that ran into the churn: stopped short, or at a hole */
 	const unsigned long min_stopped = 5;
 	uint8_t *src, *dst;
 	struct tally all = { 0 };
 	int64_t ops = 0, outside;
-	struct child c;
+	struct target c;
 	int round;
 
 	RETURN_IF_SKIPPED();
-	src = map_buffer(XFER, NEW);
-	dst = map_buffer(XFER, 0);
-	ASSERT_TRUE(src && dst);
-	ASSERT_EQ(0, child_spawn(&c));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
-	ASSERT_EQ(0, child_map(&c, REGION, XFER, OLD));
+	ASSERT_TRUE(xfer_buffers(&src, &dst));
+	ASSERT_EQ(0, target_spawn(&c));
+	ASSERT_EQ(0, target_trace(&c));
+	ASSERT_EQ((int64_t)REGION, target_region_at(&c, REGION, XFER));
 	start_rounds(self);
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
-		struct request churn = {
-			.op = OP_CHURN,
+		struct child_request churn = {
+			.op = CHILD_CHURN,
 			.addr = REGION,
 			.len = XFER,
-			.arg = mixes[round % 4],
-			.arg2 = 3000,
+			.mode = mixes[round % 4],
+			.arg = 3000,
+			.seed = rng_next(&rng),
 		};
 		int64_t answer = 0;
 		int i;
 
-		ASSERT_EQ(0, child_send(&c, &churn));
-		for (i = 0; !child_answered(&c); i++) {
+		ASSERT_EQ(0, target_send(&c, &churn));
+		for (i = 0; !target_answered(&c); i++) {
 			bool write = !(i & 1);
 			/* Private mappings: RO and PROT_NONE are forced. */
-			struct res r = zcall(self->dev, write, c.pidfd, REGION,
-					     write ? src : dst, XFER);
+			struct transfer r = raw_call(self->dev, write, c.pidfd, REGION,
+						     write ? src : dst, XFER);
 
-			tally_add(&all, &r, BIT(ST_OK) | BIT(ST_NO_MEMORY),
+			tally_add(&all, &r, ST_BIT(ST_OK) | ST_BIT(ST_NO_MEMORY),
 				  XFER);
 			if (!write && !r.ret && r.status == ZX_OK &&
 			    r.actual <= XFER)
 				all.bad_bytes += count_outside(dst, r.actual,
 							       seen, 3);
 		}
-		ASSERT_EQ((ssize_t)sizeof(answer),
-			  recv(c.sk, &answer, sizeof(answer), 0));
+		answer = target_answer(&c);
+		ASSERT_NE(-EPIPE, answer) TH_LOG("the target did not answer");
 		ASSERT_LE(0, answer) TH_LOG("churn: %s", strerror(-answer));
 		ops += answer;
 		ASSERT_TALLY_CLEAN(&all);
 	}
-	outside = child_count(&c, REGION, XFER, seen, 3);
+	outside = target_outside(&c, REGION, XFER, seen, 3);
 	ASSERT_EQ(0, outside);
-	child_end(&c);
+	target_kill(&c);
 	tally_print("churn", &all);
 	TH_LOG("%" PRId64 " munmap/mprotect/madvise calls in the target", ops);
 	ASSERT_ROUNDS(round, planned, min_rounds);
@@ -966,7 +600,7 @@ struct buffer_churn {
 /* Wait (at most @us) until in_call is @want, or at least not 0 (@want < 0). */
 static void wait_call(struct buffer_churn *b, int want, uint64_t us)
 {
-	double end = now() + us / 1e6;
+	double end = now_s() + us / 1e6;
 	int got;
 
 	do {
@@ -974,7 +608,7 @@ static void wait_call(struct buffer_churn *b, int want, uint64_t us)
 		if (want < 0 ? got != 0 : got == want)
 			return;
 		sleep_us(200);
-	} while (!flag_get(&b->stop) && now() < end);
+	} while (!flag_get(&b->stop) && now_s() < end);
 }
 
 /* Take pages [first, first + count) of the buffer @which away, or give them back. */
@@ -1020,14 +654,14 @@ static void *churn_buffer(void *arg)
 
 	rng ^= 0x1234;
 	while (!flag_get(&b->stop) && !b->error) {
-		uint64_t first = rnd_below(pages);
-		uint64_t count = rnd_below(2) ? pages - first :
-				 1 + rnd_below(rnd_below(2) ? 16 : 4096);
-		int how = rnd_below(3), which;
+		uint64_t first = rng_below(&rng, pages);
+		uint64_t count = rng_below(&rng, 2) ? pages - first :
+				 1 + rng_below(&rng, rng_below(&rng, 2) ? 16 : 4096);
+		int how = rng_below(&rng, 3), which;
 		uint64_t last;
 
 		count = count > pages - first ? pages - first : count;
-		if (rnd_below(4) == 0) {
+		if (rng_below(&rng, 4) == 0) {
 			/* Before the next call, whichever buffer it uses. */
 			wait_call(b, 0, 4 * b->pause_us);
 			disturb(b, 1, how, first, count, true);
@@ -1044,12 +678,12 @@ static void *churn_buffer(void *arg)
 				continue;
 			/* A write reads its buffer: PROT_READ stops nothing. */
 			if (which == 1)
-				how = rnd_below(2);
+				how = rng_below(&rng, 2);
 			/*
 			 * From 1/8 to 3/4 into a call as long as the last:
 			 * mostly after a write has faulted its buffer in.
 			 */
-			sleep_us(last / 8 + rnd_below(last * 5 / 8));
+			sleep_us(last / 8 + rng_below(&rng, last * 5 / 8));
 			disturb(b, which, how, first, count, true);
 			wait_call(b, 0, 4 * b->pause_us);
 			disturb(b, which, how, first, count, false);
@@ -1061,7 +695,8 @@ static void *churn_buffer(void *arg)
 
 TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 {
-	const uint8_t seen[] = { OLD, NEW }, old[] = { OLD }, new[] = { NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
+	const uint8_t old[] = { SEED_OLD }, new[] = { SEED_NEW };
 	const int planned = 16, min_rounds = 3;
 	/*
 	 * Failed writes that wrote a prefix first (the buffer went away
@@ -1074,7 +709,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 	struct tally writes = { 0 }, reads = { 0 };
 	unsigned long partial = 0, untouched = 0;
 	uint8_t *alias, *wbuf, *rbuf;
-	struct child c;
+	struct target c;
 	double t0;
 	int round;
 
@@ -1086,7 +721,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 	alias = mmap(NULL, 2 * BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     b.memfd, 0);
 	ASSERT_NE(MAP_FAILED, alias);
-	memset(alias, NEW, BUF_LEN);
+	memset(alias, SEED_NEW, BUF_LEN);
 	ASSERT_EQ((void *)WBUF, mmap((void *)WBUF, BUF_LEN,
 				     PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_FIXED_NOREPLACE,
@@ -1095,46 +730,46 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 				     PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_FIXED_NOREPLACE,
 				     b.memfd, BUF_LEN));
-	wbuf = (uint8_t *)WBUF + SKEW;
-	rbuf = (uint8_t *)RBUF + SKEW;
+	wbuf = (uint8_t *)WBUF + BUFFER_SKEW;
+	rbuf = (uint8_t *)RBUF + BUFFER_SKEW;
 
-	ASSERT_EQ(0, child_spawn(&c));
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, c.pid, NULL, NULL));
-	ASSERT_EQ(0, child_map(&c, REGION, BUF_XFER, OLD));
+	ASSERT_EQ(0, target_spawn(&c));
+	ASSERT_EQ(0, target_trace(&c));
+	ASSERT_EQ((int64_t)REGION, target_region_at(&c, REGION, BUF_XFER));
 	/* How long a call takes, for the disturbances to time themselves. */
-	ASSERT_EQ(ZX_OK, zcall(self->dev, false, c.pidfd, REGION, rbuf,
-			       BUF_XFER).status);
-	t0 = now();
-	ASSERT_EQ(ZX_OK, zcall(self->dev, true, c.pidfd, REGION, wbuf,
-			       BUF_XFER).status);
-	b.pause_us = (uint64_t)((now() - t0) * 1e6) + 1;
+	ASSERT_EQ(ZX_OK, raw_call(self->dev, false, c.pidfd, REGION, rbuf,
+				  BUF_XFER).status);
+	t0 = now_s();
+	ASSERT_EQ(ZX_OK, raw_call(self->dev, true, c.pidfd, REGION, wbuf,
+				  BUF_XFER).status);
+	b.pause_us = (uint64_t)((now_s() - t0) * 1e6) + 1;
 	b.last_us = b.pause_us;
 	start_rounds(self);
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
 		pthread_t thread;
-		double end = now() + 2.5;
+		double end = now_s() + 2.5;
 		int i;
 
 		flag_set(&b.stop, false);
 		ASSERT_EQ(0, pthread_create(&thread, NULL, churn_buffer, &b));
 		/* A write and a read at least, however slow they are. */
-		for (i = 0; i < 2 || now() < end; i++) {
+		for (i = 0; i < 2 || now_s() < end; i++) {
 			bool write = !(i & 1);
 			int64_t done;
-			struct res r;
+			struct transfer r;
 			double t1;
 
 			if (write)
-				ASSERT_EQ(0, child_fill(&c, REGION, BUF_XFER, OLD));
-			t1 = now();
+				ASSERT_EQ(0, target_memset(&c, REGION, BUF_XFER, SEED_OLD));
+			t1 = now_s();
 			__atomic_store_n(&b.in_call, write ? 1 : 2,
 					 __ATOMIC_RELEASE);
-			r = zcall(self->dev, write, c.pidfd, REGION,
-				  write ? wbuf : rbuf, BUF_XFER);
+			r = raw_call(self->dev, write, c.pidfd, REGION,
+				     write ? wbuf : rbuf, BUF_XFER);
 			__atomic_store_n(&b.in_call, 0, __ATOMIC_RELEASE);
 			__atomic_store_n(&b.last_us,
-					 (uint64_t)((now() - t1) * 1e6) + 1,
+					 (uint64_t)((now_s() - t1) * 1e6) + 1,
 					 __ATOMIC_RELEASE);
 			/*
 			 * A write whose buffer goes away mid-call keeps what
@@ -1142,18 +777,18 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 			 * documented exception); a read likewise.
 			 */
 			tally_add(write ? &writes : &reads, &r,
-				  BIT(ST_OK) | BIT(ST_INVALID_ARGS), BUF_XFER);
+				  ST_BIT(ST_OK) | ST_BIT(ST_INVALID_ARGS), BUF_XFER);
 			if (!write) {
 				if (!r.ret && r.status == ZX_OK &&
 				    r.actual <= BUF_XFER)
 					reads.bad_bytes +=
 						count_outside(alias + BUF_LEN +
-							      SKEW, r.actual,
+							      BUFFER_SKEW, r.actual,
 							      seen, 2);
 				continue;
 			}
 			/* What was written is a prefix: all of it on ZX_OK. */
-			done = child_count(&c, REGION, BUF_XFER, old, 1);
+			done = target_outside(&c, REGION, BUF_XFER, old, 1);
 			ASSERT_LE(0, done);
 			if (!r.ret && r.status == ZX_OK)
 				writes.bad_bytes += done != (int64_t)r.actual;
@@ -1161,7 +796,7 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 				partial++;
 			else
 				untouched++;
-			writes.bad_bytes += child_count(&c, REGION, done, new, 1);
+			writes.bad_bytes += target_outside(&c, REGION, done, new, 1);
 		}
 		flag_set(&b.stop, true);
 		ASSERT_EQ(0, pthread_join(thread, NULL));
@@ -1169,10 +804,11 @@ TEST_F_TIMEOUT(races, caller_buffer_unmapped_mid_call, 120)
 		ASSERT_TALLY_CLEAN(&writes);
 		ASSERT_TALLY_CLEAN(&reads);
 	}
-	ASSERT_EQ(0, child_count(&c, REGION, BUF_XFER, seen, 2));
+	ASSERT_EQ(0, target_outside(&c, REGION, BUF_XFER, seen, 2));
 	ASSERT_EQ(0ULL, count_outside(alias, BUF_LEN, new, 1));
-	ASSERT_EQ(0ULL, count_outside(alias + BUF_LEN + SKEW, BUF_XFER, seen, 2));
-	child_end(&c);
+	ASSERT_EQ(0ULL, count_outside(alias + BUF_LEN + BUFFER_SKEW, BUF_XFER,
+				      seen, 2));
+	target_kill(&c);
 	tally_print("writes", &writes);
 	tally_print("reads", &reads);
 	TH_LOG("failed writes: %lu wrote a prefix first, %lu nothing; %lu disturbances of the buffers",
@@ -1200,11 +836,11 @@ struct tracer_share {
 	bool in_call;		/* the tracer is inside the ioctl */
 };
 
-static void tracer_main(int dev, struct child *x, int ready,
+static void tracer_main(int dev, struct target *x, int ready,
 			struct tracer_share *share, const uint8_t *src,
 			uint8_t *dst)
 {
-	const uint8_t seen[] = { OLD, NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
 	char c = 'r';
 	int i;
 
@@ -1215,39 +851,22 @@ static void tracer_main(int dev, struct child *x, int ready,
 		_exit(1);
 	for (i = 0;; i++) {
 		bool write = !(i & 1);
-		struct res r;
+		struct transfer r;
 
 		flag_set(&share->in_call, true);
-		r = zcall(dev, write, x->pidfd, REGION, write ? src : dst, XFER);
+		r = raw_call(dev, write, x->pidfd, REGION, write ? src : dst, XFER);
 		flag_set(&share->in_call, false);
 		/* Cut short by SIGKILL: the status never gets here. */
-		tally_add(&share->t, &r, BIT(ST_OK), XFER);
+		tally_add(&share->t, &r, ST_BIT(ST_OK), XFER);
 		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
 			share->t.bad_bytes += count_outside(dst, r.actual,
 							    seen, 2);
 	}
 }
 
-static int tracer_of(pid_t pid)
-{
-	char path[64], line[256];
-	int tracer = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
-
 TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
 {
-	const uint8_t seen[] = { OLD, NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
 	const int planned = 10, min_rounds = 2;
 	/* tracers killed while inside a call */
 	const int min_mid_call = 1;
@@ -1256,12 +875,12 @@ TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
 	int mid_call = 0;
 	uint64_t call_us = 0;
 	uint8_t *src, *dst;
-	struct child x;
+	struct target x;
 	int round;
 
 	RETURN_IF_SKIPPED();
-	ASSERT_EQ(0, child_spawn(&x));
-	ASSERT_EQ(0, child_map(&x, REGION, XFER, OLD));
+	ASSERT_EQ(0, target_spawn(&x));
+	ASSERT_EQ((int64_t)REGION, target_region_at(&x, REGION, XFER));
 	/* Shared with the tracers we fork: no copy, and their counts. */
 	shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1271,16 +890,16 @@ TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_TRUE(shared != MAP_FAILED && src != MAP_FAILED &&
 		    dst != MAP_FAILED);
-	src += SKEW;
-	dst += SKEW;
-	memset(src, NEW, XFER);
+	src += BUFFER_SKEW;
+	dst += BUFFER_SKEW;
+	memset(src, SEED_NEW, XFER);
 	memset(shared, 0, PAGE);
 	start_rounds(self);
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
 		int ready[2], status;
 		pid_t tracer;
-		struct res r;
+		struct transfer r;
 		char c;
 
 		ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
@@ -1294,33 +913,33 @@ TEST_F_TIMEOUT(races, tracer_killed_mid_call_detaches, 120)
 		ASSERT_EQ(1, read(ready[0], &c, 1));
 		close(ready[0]);
 		if (!call_us) {
-			double t0 = now();
+			double t0 = now_s();
 			uint64_t calls = shared->t.calls;
 
 			while (shared->t.calls < calls + 2)
 				sleep_us(1000);
-			call_us = (uint64_t)((now() - t0) * 1e6 / 2) + 1;
+			call_us = (uint64_t)((now_s() - t0) * 1e6 / 2) + 1;
 			/* Measuring is setup: the rounds' budget starts now. */
 			start_rounds(self);
 		}
 		/* Its calls follow each other: most moments are mid-call. */
-		sleep_us(rnd_below(call_us));
+		sleep_us(rng_below(&rng, call_us));
 		mid_call += flag_get(&shared->in_call);
 		ASSERT_EQ(0, kill(tracer, SIGKILL));
 		ASSERT_EQ(tracer, waitpid(tracer, &status, 0));
 		ASSERT_TRUE(WIFSIGNALED(status));
 
 		/* The tracer's death detached it: the target runs on. */
-		ASSERT_EQ(0, tracer_of(x.pid));
-		ASSERT_EQ(0, child_ask(&x, &(struct request){ .op = OP_PING }));
+		ASSERT_EQ(0, proc_field(x.pid, "status", "TracerPid"));
+		ASSERT_EQ(0, target_simple(&x, CHILD_PING));
 		/* And nobody holds the right any more. */
-		r = zcall(self->dev, true, x.pidfd, REGION, src, PAGE);
-		tally_add(&mine, &r, BIT(ST_ACCESS_DENIED), PAGE);
+		r = raw_call(self->dev, true, x.pidfd, REGION, src, PAGE);
+		tally_add(&mine, &r, ST_BIT(ST_ACCESS_DENIED), PAGE);
 		ASSERT_TALLY_CLEAN(&shared->t);
 		ASSERT_TALLY_CLEAN(&mine);
 	}
-	ASSERT_EQ(0, child_count(&x, REGION, XFER, seen, 2));
-	child_end(&x);
+	ASSERT_EQ(0, target_outside(&x, REGION, XFER, seen, 2));
+	target_kill(&x);
 	tally_print("dying tracers", &shared->t);
 	TH_LOG("one 64 MiB call takes about %" PRIu64 " us", call_us);
 	ASSERT_ROUNDS(round, planned, min_rounds);
@@ -1357,18 +976,18 @@ static void *call_untraced(void *arg)
 		bool write = !(i & 1);
 		uint64_t len = i & 2 ? XFER : PAGE;
 		bool attached = flag_get(d->attached);
-		struct res r = zcall(d->dev, write, d->pidfd, REGION,
-				     write ? (const void *)d->src : d->dst, len);
+		struct transfer r = raw_call(d->dev, write, d->pidfd, REGION,
+					     write ? (const void *)d->src : d->dst, len);
 
 		d->while_attached += attached && flag_get(d->attached);
-		tally_add(&d->t, &r, BIT(ST_ACCESS_DENIED), len);
+		tally_add(&d->t, &r, ST_BIT(ST_ACCESS_DENIED), len);
 	}
 	return NULL;
 }
 
 TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 {
-	const uint8_t seen[] = { OLD, NEW };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW };
 	const int planned = 40, min_rounds = 6;
 	/* the other threads' calls made while this thread was attached */
 	const unsigned long min_while_attached = 1000;
@@ -1378,15 +997,13 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 	bool stop = false, is_attached = false;
 	unsigned long while_attached = 0;
 	uint8_t *src, *dst;
-	struct child x;
+	struct target x;
 	int round, i;
 
 	RETURN_IF_SKIPPED();
-	src = map_buffer(XFER, NEW);
-	dst = map_buffer(XFER, 0);
-	ASSERT_TRUE(src && dst);
-	ASSERT_EQ(0, child_spawn(&x));
-	ASSERT_EQ(0, child_map(&x, REGION, XFER, OLD));
+	ASSERT_TRUE(xfer_buffers(&src, &dst));
+	ASSERT_EQ(0, target_spawn(&x));
+	ASSERT_EQ((int64_t)REGION, target_region_at(&x, REGION, XFER));
 	for (i = 0; i < 2; i++) {
 		others[i] = (struct denied_caller){
 			.dev = self->dev, .pidfd = x.pidfd, .src = src,
@@ -1399,30 +1016,30 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 
 	for (round = 0; round < planned && !over_budget(self); round++) {
 		int status;
-		struct res r;
+		struct transfer r;
 
-		ASSERT_EQ(0, ptrace(PTRACE_SEIZE, x.pid, NULL, NULL));
+		ASSERT_EQ(0, target_trace(&x));
 		flag_set(&is_attached, true);
-		r = zcall(self->dev, true, x.pidfd, REGION, src,
-			  round & 1 ? XFER : PAGE);
-		tally_add(&attached, &r, BIT(ST_OK), round & 1 ? XFER : PAGE);
+		r = raw_call(self->dev, true, x.pidfd, REGION, src,
+			     round & 1 ? XFER : PAGE);
+		tally_add(&attached, &r, ST_BIT(ST_OK), round & 1 ? XFER : PAGE);
 		ASSERT_EQ(round & 1 ? XFER : PAGE, r.actual);
-		r = zcall(self->dev, false, x.pidfd, REGION, dst, PAGE);
-		tally_add(&attached, &r, BIT(ST_OK), PAGE);
+		r = raw_call(self->dev, false, x.pidfd, REGION, dst, PAGE);
+		tally_add(&attached, &r, ST_BIT(ST_OK), PAGE);
 		attached.bad_bytes += count_outside(dst, PAGE, seen, 2);
 
 		ASSERT_EQ(0, ptrace(PTRACE_INTERRUPT, x.pid, NULL, NULL));
 		ASSERT_EQ(x.pid, waitpid(x.pid, &status, __WALL));
 		ASSERT_TRUE(WIFSTOPPED(status));
 		/* Stopped under us: calls work all the same. */
-		r = zcall(self->dev, false, x.pidfd, REGION, dst, PAGE);
-		tally_add(&attached, &r, BIT(ST_OK), PAGE);
+		r = raw_call(self->dev, false, x.pidfd, REGION, dst, PAGE);
+		tally_add(&attached, &r, ST_BIT(ST_OK), PAGE);
 		flag_set(&is_attached, false);
 		ASSERT_EQ(0, ptrace(PTRACE_DETACH, x.pid, NULL, NULL));
 
-		r = zcall(self->dev, round & 1, x.pidfd, REGION,
-			  round & 1 ? (void *)src : dst, PAGE);
-		tally_add(&detached, &r, BIT(ST_ACCESS_DENIED), PAGE);
+		r = raw_call(self->dev, round & 1, x.pidfd, REGION,
+			     round & 1 ? (void *)src : dst, PAGE);
+		tally_add(&detached, &r, ST_BIT(ST_ACCESS_DENIED), PAGE);
 		ASSERT_TALLY_CLEAN(&attached);
 		ASSERT_TALLY_CLEAN(&detached);
 	}
@@ -1433,9 +1050,9 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 		while_attached += others[i].while_attached;
 	}
 	ASSERT_TALLY_CLEAN(&denied);
-	ASSERT_EQ(0, child_count(&x, REGION, XFER, seen, 2));
-	ASSERT_EQ(0, child_ask(&x, &(struct request){ .op = OP_PING }));
-	child_end(&x);
+	ASSERT_EQ(0, target_outside(&x, REGION, XFER, seen, 2));
+	ASSERT_EQ(0, target_simple(&x, CHILD_PING));
+	target_kill(&x);
 	tally_print("tracer, attached", &attached);
 	tally_print("tracer, detached", &detached);
 	tally_print("other threads", &denied);
@@ -1461,14 +1078,14 @@ static void *juggle(void *arg)
 
 	rng ^= 0x5678;
 	while (!flag_get(&j->stop)) {
-		int fd = j->choices[rnd_below(6) % 5];
+		int fd = j->choices[rng_below(&rng, 6) % 5];
 
-		if (rnd_below(6) == 5 || fd < 0)
+		if (rng_below(&rng, 6) == 5 || fd < 0)
 			close(JUGGLED_FD);
 		else if (dup2(fd, JUGGLED_FD) != JUGGLED_FD)
 			j->error = errno;
 		__atomic_fetch_add(&j->swaps, 1, __ATOMIC_RELEASE);
-		sleep_us(rnd_below(50));
+		sleep_us(rng_below(&rng, 50));
 	}
 	return NULL;
 }
@@ -1495,26 +1112,26 @@ static void *call_juggled(void *arg)
 	for (i = 0; i < c->max_calls && !flag_get(c->stop); i++) {
 		bool write = !(c->t.calls & 1);
 		unsigned long swaps = __atomic_load_n(c->swaps, __ATOMIC_ACQUIRE);
-		struct res r = zcall(c->dev, write, JUGGLED_FD, SELF_REGION,
-				     write ? (const void *)c->src : c->dst,
-				     XFER);
+		struct transfer r = raw_call(c->dev, write, JUGGLED_FD, SELF_REGION,
+					     write ? (const void *)c->src : c->dst,
+					     XFER);
 
 		c->swapped += __atomic_load_n(c->swaps, __ATOMIC_ACQUIRE) != swaps;
 		/* Own process, tracee, untraced child, not a pidfd, closed. */
-		tally_add(&c->t, &r, BIT(ST_OK) | BIT(ST_ACCESS_DENIED) |
-			  BIT(ST_WRONG_TYPE) | BIT(ST_BAD_HANDLE), XFER);
+		tally_add(&c->t, &r, ST_BIT(ST_OK) | ST_BIT(ST_ACCESS_DENIED) |
+			  ST_BIT(ST_WRONG_TYPE) | ST_BIT(ST_BAD_HANDLE), XFER);
 		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
 			c->t.bad_bytes += count_outside(c->dst, r.actual,
 							c->seen, c->nr_seen);
 		/* Let the juggler move between the calls too. */
-		sleep_us(rnd_below(200));
+		sleep_us(rng_below(&rng, 200));
 	}
 	return NULL;
 }
 
 TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 {
-	const uint8_t seen[] = { OLD, NEW, NEW - 1 };
+	const uint8_t seen[] = { SEED_OLD, SEED_NEW, SEED_NEW - 1 };
 	const unsigned long planned = 48, min_rounds = 16;
 	/* calls (of both threads) during which the fd number changed */
 	const unsigned long min_swapped = 3;
@@ -1523,19 +1140,19 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	bool stop = false;
 	pthread_t juggler, caller;
 	uint8_t *region;
-	struct child x, y;
+	struct target x, y;
 	int self_pidfd, null_fd, event_fd;
 	double t0;
 
 	RETURN_IF_SKIPPED();
 	/* Three processes with the region at the same address. */
-	ASSERT_EQ(0, child_spawn(&x));
-	ASSERT_EQ(0, child_spawn(&y));
-	ASSERT_EQ(0, child_map(&x, SELF_REGION, XFER, OLD));
-	ASSERT_EQ(0, child_map(&y, SELF_REGION, XFER, OLD));
-	region = map_fill(SELF_REGION, XFER, OLD, true);
+	ASSERT_EQ(0, target_spawn(&x));
+	ASSERT_EQ(0, target_spawn(&y));
+	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&x, SELF_REGION, XFER));
+	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&y, SELF_REGION, XFER));
+	region = own_region(SELF_REGION, XFER, SEED_OLD);
 	ASSERT_NE(NULL, region);
-	ASSERT_EQ(0, ptrace(PTRACE_SEIZE, x.pid, NULL, NULL));
+	ASSERT_EQ(0, target_trace(&x));
 	self_pidfd = zxmem_pidfd_open(getpid());
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	event_fd = eventfd(0, EFD_CLOEXEC);
@@ -1549,21 +1166,21 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	j.choices[4] = event_fd;
 	/* This thread is the tracer; the other thread holds no right to x. */
 	me = (struct juggled_caller){
-		.dev = self->dev, .byte = NEW,
-		.src = map_buffer(XFER, NEW),
-		.dst = map_buffer(XFER, 0),
+		.dev = self->dev, .byte = SEED_NEW,
+		.src = skewed_buffer(XFER, SEED_NEW),
+		.dst = skewed_buffer(XFER, 0),
 		.seen = seen, .nr_seen = 3, .stop = &stop, .swaps = &j.swaps,
 	};
 	other = (struct juggled_caller){
-		.dev = self->dev, .byte = NEW - 1,
-		.src = map_buffer(XFER, NEW - 1),
-		.dst = map_buffer(XFER, 0),
+		.dev = self->dev, .byte = SEED_NEW - 1,
+		.src = skewed_buffer(XFER, SEED_NEW - 1),
+		.dst = skewed_buffer(XFER, 0),
 		.seen = seen, .nr_seen = 3, .stop = &stop,
 		.max_calls = ~0UL, .swaps = &j.swaps,
 	};
 	ASSERT_TRUE(me.src && me.dst && other.src && other.dst);
 	start_rounds(self);
-	t0 = now();
+	t0 = now_s();
 	ASSERT_EQ(0, pthread_create(&juggler, NULL, juggle, &j));
 	ASSERT_EQ(0, pthread_create(&caller, NULL, call_juggled, &other));
 
@@ -1581,13 +1198,13 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 
 	/* Ours: anyone's bytes; the tracee's: this thread's; the other's: none. */
 	ASSERT_EQ(0ULL, count_outside(region, XFER, seen, 3));
-	ASSERT_EQ(0, child_count(&x, SELF_REGION, XFER, seen, 2));
-	ASSERT_EQ(0, child_count(&y, SELF_REGION, XFER, seen, 1));
-	child_end(&x);
-	child_end(&y);
+	ASSERT_EQ(0, target_outside(&x, SELF_REGION, XFER, seen, 2));
+	ASSERT_EQ(0, target_outside(&y, SELF_REGION, XFER, seen, 1));
+	target_kill(&x);
+	target_kill(&y);
 	tally_print("tracer thread", &me.t);
 	tally_print("other thread", &other.t);
-	TH_LOG("%lu swaps of fd %d in %.1f s", j.swaps, JUGGLED_FD, now() - t0);
+	TH_LOG("%lu swaps of fd %d in %.1f s", j.swaps, JUGGLED_FD, now_s() - t0);
 	ASSERT_ROUNDS(me.t.calls, planned, min_rounds);
 	ASSERT_WINDOWS(me.swapped + other.swapped, min_swapped,
 		       "calls during which the fd number was closed or reused");
@@ -1625,31 +1242,31 @@ static void *write_same(void *arg)
 	int i;
 
 	rng ^= (uint64_t)w->byte << 32;
-	for (i = 0; i < WRITES && now() < w->deadline; i++) {
-		uint64_t off = i & 1 ? 0 : rnd_below(XFER);
-		uint64_t len = i & 1 ? XFER : 1 + rnd_below(XFER - off);
-		uint64_t eoff = rnd_below(EXEC_LEN);
-		uint64_t elen = 1 + rnd_below(EXEC_LEN - eoff);
-		struct res r;
+	for (i = 0; i < WRITES && now_s() < w->deadline; i++) {
+		uint64_t off = i & 1 ? 0 : rng_below(&rng, XFER);
+		uint64_t len = i & 1 ? XFER : 1 + rng_below(&rng, XFER - off);
+		uint64_t eoff = rng_below(&rng, EXEC_LEN);
+		uint64_t elen = 1 + rng_below(&rng, EXEC_LEN - eoff);
+		struct transfer r;
 
-		double t0 = now();
+		double t0 = now_s();
 
 		/* Anonymous memory, then an executable mapping. */
-		r = zcall(w->dev, true, w->pidfd, SELF_REGION + off, w->src,
-			  len);
-		tally_add(&w->t, &r, BIT(ST_OK), len);
+		r = raw_call(w->dev, true, w->pidfd, SELF_REGION + off, w->src,
+			     len);
+		tally_add(&w->t, &r, ST_BIT(ST_OK), len);
 		w->t.bad_actual += !r.ret && r.actual != len;
-		w->spans[i] = (struct span){ off, off + len, t0, now() };
-		t0 = now();
-		r = zcall(w->dev, true, w->pidfd, EXEC_REGION + eoff, w->src,
-			  elen);
-		tally_add(&w->t, &r, BIT(ST_OK), elen);
+		w->spans[i] = (struct span){ off, off + len, t0, now_s() };
+		t0 = now_s();
+		r = raw_call(w->dev, true, w->pidfd, EXEC_REGION + eoff, w->src,
+			     elen);
+		tally_add(&w->t, &r, ST_BIT(ST_OK), elen);
 		w->t.bad_actual += !r.ret && r.actual != elen;
-		w->exec_spans[i] = (struct span){ eoff, eoff + elen, t0, now() };
+		w->exec_spans[i] = (struct span){ eoff, eoff + elen, t0, now_s() };
 		w->nr_spans = i + 1;
 
-		r = zcall(w->dev, false, w->pidfd, SELF_REGION, w->dst, XFER);
-		tally_add(&w->t, &r, BIT(ST_OK), XFER);
+		r = raw_call(w->dev, false, w->pidfd, SELF_REGION, w->dst, XFER);
+		tally_add(&w->t, &r, ST_BIT(ST_OK), XFER);
 		if (!r.ret && r.status == ZX_OK && r.actual <= XFER)
 			w->t.bad_bytes += count_outside(w->dst, r.actual,
 							w->seen, WRITERS + 1);
@@ -1659,7 +1276,7 @@ static void *write_same(void *arg)
 
 /*
  * After the writers: each byte holds the byte of one of the writers whose
- * writes covered it, or OLD where none did.
+ * writes covered it, or SEED_OLD where none did.
  */
 static uint64_t check_coverage(const uint8_t *mem, uint64_t len,
 			       struct writer *w, bool exec)
@@ -1702,7 +1319,7 @@ static uint64_t check_coverage(const uint8_t *mem, uint64_t len,
 				}
 			}
 		if (!n)
-			set[n++] = OLD;
+			set[n++] = SEED_OLD;
 		bad += count_outside(mem + from, to - from, set, n);
 	}
 	return bad;
@@ -1745,7 +1362,7 @@ TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
 	const unsigned long min_contended = 4;
 	unsigned long contended;
 	int fewest;
-	const uint8_t seen[WRITERS + 1] = { OLD, 0xa1, 0xb2, 0xc3, 0xd4 };
+	const uint8_t seen[WRITERS + 1] = { SEED_OLD, 0xa1, 0xb2, 0xc3, 0xd4 };
 	struct writer writers[WRITERS];
 	pthread_t threads[WRITERS];
 	struct tally all = { 0 };
@@ -1753,9 +1370,9 @@ TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
 	int pidfd, i, writes = 0;
 
 	RETURN_IF_SKIPPED();
-	region = map_fill(SELF_REGION, XFER, OLD, true);
+	region = own_region(SELF_REGION, XFER, SEED_OLD);
 	ASSERT_NE(NULL, region);
-	code = map_fill(EXEC_REGION, EXEC_LEN, OLD, true);
+	code = own_region(EXEC_REGION, EXEC_LEN, SEED_OLD);
 	ASSERT_NE(NULL, code);
 	ASSERT_EQ(0, mprotect(code, EXEC_LEN, PROT_READ | PROT_EXEC));
 	pidfd = zxmem_pidfd_open(getpid());
@@ -1764,8 +1381,8 @@ TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
 	for (i = 0; i < WRITERS; i++) {
 		writers[i] = (struct writer){
 			.dev = self->dev, .pidfd = pidfd, .byte = seen[i + 1],
-			.src = map_buffer(XFER, seen[i + 1]),
-			.dst = map_buffer(XFER, 0), .seen = seen,
+			.src = skewed_buffer(XFER, seen[i + 1]),
+			.dst = skewed_buffer(XFER, 0), .seen = seen,
 		};
 		ASSERT_TRUE(writers[i].src && writers[i].dst);
 	}
@@ -1781,7 +1398,7 @@ TEST_F_TIMEOUT(races, several_threads_write_the_same_target, 120)
 		writes += writers[i].nr_spans;
 	}
 	ASSERT_TALLY_CLEAN(&all);
-	/* No writer may have done (next to) nothing: "all OLD" proves nothing. */
+	/* No writer may have done (next to) nothing: "all SEED_OLD" proves nothing. */
 	fewest = WRITES;
 	for (i = 0; i < WRITERS; i++)
 		fewest = writers[i].nr_spans < fewest ? writers[i].nr_spans :
@@ -1820,13 +1437,13 @@ static void *keep_calling(void *arg)
 
 	for (i = 0; !flag_get(c->stop); i++) {
 		uint64_t len = i & 2 ? XFER : PAGE;
-		struct res r;
+		struct transfer r;
 
 		__atomic_fetch_add(c->in_call, 1, __ATOMIC_ACQ_REL);
-		r = zcall(c->dev, i & 1, c->pidfd, (uintptr_t)c->region,
-			  c->buf, len);
+		r = raw_call(c->dev, i & 1, c->pidfd, (uintptr_t)c->region,
+			     c->buf, len);
 		__atomic_fetch_sub(c->in_call, 1, __ATOMIC_ACQ_REL);
-		tally_add(&c->t, &r, BIT(ST_OK), len);
+		tally_add(&c->t, &r, ST_BIT(ST_OK), len);
 	}
 	return NULL;
 }
@@ -1889,8 +1506,8 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 	for (i = 0; i < 2; i++) {
 		callers[i] = (struct busy_caller){
 			.dev = self->dev, .pidfd = pidfd,
-			.buf = map_buffer(XFER, NEW),
-			.region = map_fill(0, XFER, OLD, true),
+			.buf = skewed_buffer(XFER, SEED_NEW),
+			.region = own_region(0, XFER, SEED_OLD),
 			.stop = &stop, .in_call = &in_call,
 		};
 		ASSERT_TRUE(callers[i].buf && callers[i].region);
@@ -1930,7 +1547,7 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 		}
 		if (unloaded)
 			break;
-		sleep_us(rnd_below(20000));
+		sleep_us(rng_below(&rng, 20000));
 	}
 	flag_set(&stop, true);
 	for (i = 0; i < 3; i++)
