@@ -38,6 +38,18 @@ static void assert_no_memory_at(struct __test_metadata *_metadata, int dev,
 	ASSERT_EQ(ACTUAL_UNTOUCHED, r.actual);
 }
 
+/* Trace @t, and make a page-long file of SEED_OLD, named in @path. */
+static int traced_file(struct __test_metadata *_metadata, struct target *t,
+		       char path[64])
+{
+	int fd;
+
+	ASSERT_EQ(0, target_trace(t));
+	fd = make_pattern_file(path, 64, page_size(), SEED_OLD);
+	ASSERT_LE(0, fd);
+	return fd;
+}
+
 TEST_F(child, unmapped_address_is_no_memory)
 {
 	size_t page = page_size();
@@ -146,9 +158,7 @@ TEST_F(call, stops_at_the_end_of_the_file_behind_a_mapping)
 	int64_t addr;
 	int fd;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
-	ASSERT_LE(0, fd);
+	fd = traced_file(_metadata, &self->target, path);
 	addr = target_map_file(&self->target, path, O_RDONLY,
 			       PROT_READ | PROT_WRITE, MAP_PRIVATE, 2 * page);
 	unlink(path);
@@ -196,9 +206,7 @@ TEST_F(child, write_stops_before_shared_readonly_mapping)
 	int64_t addr;
 	int fd;
 
-	ASSERT_EQ(0, target_trace(&self->target));
-	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
-	ASSERT_LE(0, fd);
+	fd = traced_file(_metadata, &self->target, path);
 	addr = target_region(_metadata, &self->target, false, 2 * page, SEED_OLD);
 	map_file.addr = addr + page;
 	map_file.len = page;
@@ -293,9 +301,7 @@ static void assert_file_mapping_write(struct __test_metadata *_metadata,
 	int64_t addr;
 	int fd;
 
-	ASSERT_EQ(0, target_trace(t));
-	fd = make_pattern_file(path, sizeof(path), page, SEED_OLD);
-	ASSERT_LE(0, fd);
+	fd = traced_file(_metadata, t, path);
 	addr = target_map_file(t, path, O_RDONLY, PROT_READ, flags, page);
 	unlink(path);
 	ASSERT_LT(0, addr);
