@@ -191,15 +191,20 @@ done
 while read -r name _; do
 	[ "$name" = 6.1 ] && continue
 	dkms_build_other() {
-		local kernel kdir krel
+		local kernel kdir krel ko
 
 		kernel=$("$here/kernel.sh" "$1") || return 1
 		kdir=$(sed -n 's/^KDIR=//p' <<<"$kernel")
 		krel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 			"$kdir/include/generated/utsrelease.h")
 		[ -n "$krel" ] || return 1
-		dkms build "zxmem/$version" -k "$krel" --kernelsourcedir "$kdir" &&
-			dkms status zxmem | grep -qx "zxmem/$version, $krel, x86_64: built"
+		dkms build "zxmem/$version" -k "$krel" --kernelsourcedir "$kdir" ||
+			return 1
+		# What DKMS built, for that kernel; what it says, if not.
+		ko=/var/lib/dkms/zxmem/$version/$krel/x86_64/module/zxmem.ko
+		modinfo -F vermagic "$ko" | grep -q "^$krel " && return 0
+		dkms status zxmem
+		return 1
 	}
 	check "dkms_build_$name" dkms_build_other "$name"
 done < <(awk '!/^#/ && NF && $1 !~ /-debug$/' "$here/kernels.conf")
