@@ -257,7 +257,8 @@ demo: deps
 
 # Every stage runs, whatever the others did; summary.sh adds them up.
 STAGE_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
-	       $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts) build/pkg.counts
+	       $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts) build/pkg.counts \
+	       $(VM_OUT)/demo/counts
 check-all:
 	@rm -f $(STAGE_COUNTS) && mkdir -p build
 	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit.counts scripts/kunit.sh
@@ -266,6 +267,7 @@ check-all:
 	-@ZXMEM_LINT_COUNTS=$(CURDIR)/build/lint.counts scripts/lint.sh $(VM_KDIR)
 	-@$(MAKE) --no-print-directory vm-check
 	-@$(MAKE) --no-print-directory pkg-check
+	-@$(MAKE) --no-print-directory vm-demo
 	@scripts/summary.sh $(STAGE_COUNTS)
 
 vm-module:

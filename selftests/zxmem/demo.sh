@@ -4,6 +4,7 @@
 # Guest side of "make demo": load zxmem with writes enabled, as an admin
 # would with modprobe, then let the demo debugger patch a running program.
 set -e
+echo "1..1" >> "$ZXMEM_RESULT"
 insmod ./zxmem.ko enable_debugging_syscalls=1
 echo "zxmem loaded: /dev/zxmem, enable_debugging_syscalls=$(cat /sys/module/zxmem/parameters/enable_debugging_syscalls)"
 if ./demo; then
