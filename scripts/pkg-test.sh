@@ -83,6 +83,9 @@ state() {
 state >"$out/state.before"
 had_group=0
 getent group zxmem >/dev/null && had_group=1
+# DKMS makes its module-signing key on its first build, and keeps it.
+had_mok=0
+[ -e /var/lib/dkms/mok.key ] && had_mok=1
 
 installed=0
 purge() {
@@ -91,6 +94,8 @@ purge() {
 	local rc=$?
 	# Debian leaves system groups behind on purge; the test made it.
 	((had_group)) || ! getent group zxmem >/dev/null || groupdel zxmem
+	# Nor is a signing key that only this test's build made worth keeping.
+	((had_mok)) || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
 	installed=0
 	return "$rc"
 }
