@@ -30,6 +30,9 @@
 
 static const char *const events[] = { "zxmem_write", "zxmem_read" };
 
+/* The global record-cmd option as it was ("" if unknown), to restore. */
+static char record_cmd[8];
+
 /* One record, as the event's format prints it. */
 struct record {
 	bool write;
@@ -66,6 +69,20 @@ static bool trace_start(struct __test_metadata *_metadata)
 	}
 	if (mkdir(INSTANCE, 0700))
 		ASSERT_EQ(EEXIST, errno);
+	/*
+	 * No command-name recording (a global option only): enabling an
+	 * event would register and
+	 * patch in the scheduler's tracepoints each time, live text patching
+	 * that TCG guests have been seen to hang in (an IPI never answered)
+	 * and crash on (a stray int3).  Records keep every field this test
+	 * reads.
+	 */
+	if (record_cmd[0] == 0 &&
+	    read_text(TRACEFS "/options/record-cmd", record_cmd,
+		      sizeof(record_cmd)))
+		record_cmd[0] = 0;
+	if (record_cmd[0])
+		ASSERT_EQ(0, write_text(TRACEFS "/options/record-cmd", 0, "0"));
 	snprintf(filter, sizeof(filter), "caller_tid == %d", gettid());
 	for (i = 0; i < ARRAY_SIZE(events); i++) {
 		ASSERT_EQ(0, event_write(events[i], "filter", filter));
@@ -82,6 +99,9 @@ static void trace_stop(void)
 	for (i = 0; i < ARRAY_SIZE(events); i++)
 		event_write(events[i], "enable", "0");
 	rmdir(INSTANCE);
+	/* After the events are off: turning it on would record for them. */
+	if (record_cmd[0])
+		write_text(TRACEFS "/options/record-cmd", 0, record_cmd);
 }
 
 /* Parse the records since the last call into @out; their number, or -1. */
