@@ -16,7 +16,9 @@
  * mapping of the target and far outside user space, sizes from 0 to ~0,
  * good and bad buffers, flags and reserved bits.  Now and then the command
  * is wrong, the struct pointer is bad or the struct only half writable, the
- * /dev/zxmem fd is read-only, and enable_debugging_syscalls flips.
+ * /dev/zxmem fd is read-only, and enable_debugging_syscalls flips.  One
+ * call in VEC_ONE_IN is batched (ZXMEM_IOC_*_MEMORY_VEC), modelled segment
+ * by segment ("Batched calls" below).
  *
  * The oracle is a model of the module: the check order of
  * Documentation/zxmem.rst applied to the targets' memory maps, which do not
@@ -306,6 +308,8 @@ struct stats {
 	/* failures, one counter per TAP test */
 	unsigned long bad_documented, bad_predicted, bad_struct;
 	unsigned long bad_read_bytes, bad_memory;
+	unsigned long vec_calls, vec_segments, vec_exchanges;
+	unsigned long vec_by_status[ST_NR];	/* of the segments */
 };
 
 static struct stats st;
@@ -966,19 +970,10 @@ static bool access_ok_model(uint64_t b, uint64_t size)
 	return size <= user_top && b <= user_top - size;
 }
 
-static zx_status_t model(const struct call *c, struct outcome *o)
+/* Steps 3 to 7, the handle's: the same for single and batched calls. */
+static zx_status_t model_handle(const struct call *c)
 {
-	const struct zxmem_io *io = &c->io;
-	enum hkind kind = c->h->kind;
-	uint64_t len = 0;
-	int status;
-
-	if (c->write && !param)
-		return ZX_ERR_NOT_SUPPORTED;
-	if (io->flags || io->reserved || !io->buffer || !io->buffer_size ||
-	    io->buffer_size > MAX_XFER)
-		return ZX_ERR_INVALID_ARGS;
-	switch (kind) {
+	switch (c->h->kind) {
 	case H_CLOSED:
 		return ZX_ERR_BAD_HANDLE;
 	case H_OTHER_FD:
@@ -996,6 +991,24 @@ static zx_status_t model(const struct call *c, struct outcome *o)
 	}
 	if (c->write && c->ro_dev)
 		return ZX_ERR_ACCESS_DENIED;
+	return ZX_OK;
+}
+
+static zx_status_t model(const struct call *c, struct outcome *o)
+{
+	const struct zxmem_io *io = &c->io;
+	enum hkind kind = c->h->kind;
+	uint64_t len = 0;
+	int status;
+
+	if (c->write && !param)
+		return ZX_ERR_NOT_SUPPORTED;
+	if (io->flags || io->reserved || !io->buffer || !io->buffer_size ||
+	    io->buffer_size > MAX_XFER)
+		return ZX_ERR_INVALID_ARGS;
+	status = model_handle(c);
+	if (status != ZX_OK)
+		return status;
 	if (kind == H_SELF && !self_stable(io->vaddr))
 		o->loose = true;
 	status = predict_region(c->t, c->write, io->vaddr, io->buffer_size,
@@ -1751,6 +1764,417 @@ static void check_call(struct call *c)
 }
 
 /*
+ * Batched calls.  One call in VEC_ONE_IN is a ZXMEM_IOC_*_MEMORY_VEC call
+ * on one handle, with 1 to VEC_MAX_DRAWN segments drawn as the single
+ * calls' ranges are, and now and then a bad header, a count out of
+ * bounds, sizes over the total, an array the kernel cannot read, STOP or
+ * EXCHANGE.  The model is the single call's, segment by segment: the
+ * header, the total and the handle decide the call; each segment's fields,
+ * region and buffers decide its own status.  Reads and exchanges return
+ * bytes into slots of DST that no other segment of the call uses, so each
+ * segment's bytes are checked against the shadow as it was when the
+ * segment ran: after the earlier segments' writes, before its own.
+ */
+#define VEC_ONE_IN	8
+#define VEC_MAX_DRAWN	40	/* past one kernel batch of 32 */
+
+struct vcall {
+	struct call c;		/* the handle, the direction, the device */
+	struct zxmem_vec vec;
+	struct zxmem_segment *segs;	/* where the kernel finds them */
+	unsigned int nr;	/* segments drawn */
+	bool array_bad;		/* vec.segments points at nothing */
+	bool slotted[VEC_MAX_DRAWN];	/* its bytes land in a slot of its own */
+};
+
+static struct zxmem_segment vec_array[ZXMEM_MAX_SEGMENTS + 1];
+static struct zxmem_segment vec_sent[ZXMEM_MAX_SEGMENTS + 1];
+
+static bool vec_fields_ok(const struct zxmem_segment *s, bool exchange)
+{
+	return !s->reserved && s->buffer && exchange == !!s->old &&
+	       s->size && s->size <= MAX_XFER;
+}
+
+/*
+ * A segment of a call that passed its target: the single call's steps on
+ * its range, then, for an exchange, the old buffer as a second destination.
+ */
+static zx_status_t model_segment(const struct vcall *v,
+				 const struct zxmem_segment *s,
+				 struct outcome *o)
+{
+	bool exchange = v->vec.flags & ZXMEM_VEC_EXCHANGE, loose = false;
+	uint64_t len = 0;
+	int status;
+
+	memset(o, 0, sizeof(*o));
+	if (!vec_fields_ok(s, exchange))
+		return ZX_ERR_INVALID_ARGS;
+	status = predict_region(v->c.t, v->c.write, s->vaddr, s->size, &len,
+				&loose);
+	if (status != ZX_OK)
+		return status;
+	o->late = true;
+	o->acc = access_ok_model(s->buffer, s->size);
+	o->pre = o->acc ? arena_prefix(s->buffer, len, !v->c.write) : 0;
+	if (o->pre < len)
+		return ZX_ERR_INVALID_ARGS;
+	if (exchange && (!access_ok_model(s->old, s->size) ||
+			 arena_prefix(s->old, len, true) < len)) {
+		o->loose = true;	/* here: the old buffer is to blame */
+		return ZX_ERR_INVALID_ARGS;
+	}
+	o->actual = len;
+	return ZX_OK;
+}
+
+/* A range of this call's target whose map cannot change under it. */
+static uint64_t vec_vaddr(const struct vcall *v, uint64_t size)
+{
+	bool self_write = v->c.write && v->c.h->kind == H_SELF;
+	struct subject *t = v->c.t ? v->c.t : TRACED;
+	uint64_t vaddr, len;
+	bool loose = false;
+
+	if (!t->vmas)
+		t = TRACED;
+	vaddr = pick_vaddr(t, self_write);
+	if (self_write && !self_write_safe(vaddr))
+		vaddr = SELF_BASE + self_layout[0].off;
+	if (v->c.h->kind == H_SELF) {
+		predict_region(SELF, v->c.write, vaddr, size, &len, &loose);
+		if (loose || !self_stable(vaddr))
+			vaddr = SELF_BASE + self_layout[0].off;
+	}
+	return vaddr;
+}
+
+static uint64_t vec_size(void)
+{
+	switch (rng_below(&rng, 16)) {
+	case 0 ... 7:
+		return 1 + rng_below(&rng, 16);
+	case 8 ... 11:
+		return 1 + rng_below(&rng, 2 * PAGE);
+	case 12 ... 13:
+		return 1 + rng_below(&rng, 64 * KIB);
+	default:
+		return pick_size();
+	}
+}
+
+/* A destination no other segment of the call writes, or a bad one. */
+static uint64_t vec_slot(uint64_t *cursor, uint64_t size, bool *slotted)
+{
+	*slotted = false;
+	switch (rng_below(&rng, 24)) {
+	case 0:
+		return 0;
+	case 1:
+		return RO_BUF + rng_below(&rng, SMALL_LEN);
+	case 2:
+		return NONE_BUF + rng_below(&rng, SMALL_LEN);
+	case 3:
+		return pick_kernel_address();
+	case 4:		/* runs off the end of DST */
+		return DST + XFER_LEN - 1 - rng_below(&rng, 2 * PAGE);
+	default:
+		break;
+	}
+	/* Clear of the bad destination that runs off the end. */
+	if (size > XFER_LEN || *cursor + size > XFER_LEN - 3 * PAGE)
+		return RO_BUF;
+	*slotted = true;
+	*cursor += size + rng_below(&rng, 64);
+	return DST + *cursor - size;
+}
+
+static void pick_vec_call(struct vcall *v)
+{
+	uint64_t cursor = 0;
+	bool exchange;
+	unsigned int i;
+
+	memset(v, 0, sizeof(*v));
+	v->c.n = st.calls;
+	v->c.write = one_in(2);
+	v->c.cmd_valid = true;
+	v->c.cmd = v->c.write ? ZXMEM_IOC_WRITE_MEMORY_VEC :
+				ZXMEM_IOC_READ_MEMORY_VEC;
+	v->c.ro_dev = one_in(32);
+	v->c.h = pick_handle();
+	if (v->c.h->kind <= H_SELF)
+		v->c.t = &targets[v->c.h->kind];
+	v->c.fi = fault_injection && !one_in(4);
+
+	switch (rng_below(&rng, 8)) {
+	case 0 ... 2:
+		v->nr = 1 + rng_below(&rng, 4);
+		break;
+	case 3 ... 5:
+		v->nr = 1 + rng_below(&rng, 16);
+		break;
+	default:
+		v->nr = 1 + rng_below(&rng, VEC_MAX_DRAWN);
+	}
+	v->vec.count = v->nr;
+	v->vec.handle = v->c.h->value;
+	if (v->c.write && !one_in(3))
+		v->vec.flags |= ZXMEM_VEC_EXCHANGE;
+	/* Under fault injection a segment may fail that the model passes. */
+	if (one_in(4) && !fault_injection)
+		v->vec.flags |= ZXMEM_VEC_STOP;
+	if (one_in(64))
+		v->vec.flags |= pick_u32_field();
+	if (one_in(64))
+		v->vec.reserved = pick_u32_field();
+	if (!v->c.write && one_in(64))
+		v->vec.flags |= ZXMEM_VEC_EXCHANGE;
+	v->vec.status = STATUS_UNTOUCHED;
+	v->vec.done = (uint32_t)STATUS_UNTOUCHED;
+	v->vec.actual = ACTUAL_UNTOUCHED;
+	exchange = v->vec.flags & ZXMEM_VEC_EXCHANGE;
+
+	for (i = 0; i < v->nr; i++) {
+		struct zxmem_segment *s = &vec_sent[i];
+		bool slotted = false;
+
+		memset(s, 0, sizeof(*s));
+		s->size = vec_size();
+		s->vaddr = vec_vaddr(v, s->size);
+		if (v->c.write) {
+			s->buffer = pick_buffer(true);
+			/* DST holds the slots: a source there could change. */
+			if (s->buffer >= DST && s->buffer < DST + XFER_LEN)
+				s->buffer = SRC + pick_offset();
+			if (exchange)
+				s->old = vec_slot(&cursor, s->size, &slotted);
+			else if (one_in(64))
+				s->old = SRC;
+		} else {
+			s->buffer = vec_slot(&cursor, s->size, &slotted);
+		}
+		v->slotted[i] = slotted;
+		if (one_in(64))
+			s->reserved = pick_u32_field();
+		s->actual = ACTUAL_UNTOUCHED;
+		s->status = STATUS_UNTOUCHED;
+	}
+	/* Over the total: two segments that together pass 64 MiB. */
+	if (v->nr >= 2 && one_in(48)) {
+		vec_sent[0].size = MAX_XFER / 2 + 1 + rng_below(&rng, PAGE);
+		vec_sent[1].size = MAX_XFER / 2;
+	}
+	switch (rng_below(&rng, 64)) {
+	case 0:
+		v->vec.count = 0;
+		break;
+	case 1:
+		v->vec.count = ZXMEM_MAX_SEGMENTS + 1 + rng_below(&rng, 4);
+		break;
+	case 2:
+		v->array_bad = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static zx_status_t model_vec(const struct vcall *v, uint64_t *total)
+{
+	bool exchange = v->vec.flags & ZXMEM_VEC_EXCHANGE;
+	unsigned int i;
+
+	*total = 0;
+	if (v->c.write && !param)
+		return ZX_ERR_NOT_SUPPORTED;
+	if ((v->vec.flags & ~(ZXMEM_VEC_EXCHANGE | ZXMEM_VEC_STOP)) ||
+	    v->vec.reserved || (exchange && !v->c.write) || !v->vec.count ||
+	    v->vec.count > ZXMEM_MAX_SEGMENTS || !v->vec.segments)
+		return ZX_ERR_INVALID_ARGS;
+	for (i = 0; i < v->nr; i++)
+		if (vec_fields_ok(&vec_sent[i], exchange))
+			*total += vec_sent[i].size;
+	if (*total > MAX_XFER)
+		return ZX_ERR_INVALID_ARGS;
+	return model_handle(&v->c);
+}
+
+/* Under fault injection: the single call's rule, and the old buffer's. */
+static bool vec_degraded_ok(const struct vcall *v, const struct outcome *want,
+			    zx_status_t status, uint64_t actual)
+{
+	struct outcome got = { .status = status, .actual = actual };
+
+	if (degraded_ok(&v->c, want, &got))
+		return true;
+	/* The old buffer is faulted in by GUP, which can run out of memory. */
+	return v->c.fi && want->loose && status == ZX_ERR_NO_MEMORY;
+}
+
+static void check_vec_call(void)
+{
+	static struct outcome want[VEC_MAX_DRAWN];
+	bool exchange, ok_call, header_ok;
+	struct zxmem_vec after;
+	uint64_t total, sum = 0;
+	zx_status_t call_status;
+	unsigned int i, done;
+	struct vcall v;
+	long ret;
+	int err;
+
+	pick_vec_call(&v);
+	exchange = v.vec.flags & ZXMEM_VEC_EXCHANGE;
+	memcpy(vec_array, vec_sent, sizeof(vec_array));
+	v.vec.segments = v.array_bad ? ARENA_BASE : (uintptr_t)vec_array;
+	call_status = model_vec(&v, &total);
+	header_ok = call_status != ZX_ERR_NOT_SUPPORTED &&
+		    !(call_status == ZX_ERR_INVALID_ARGS && total <= MAX_XFER);
+	ok_call = call_status == ZX_OK && !v.array_bad;
+	done = 0;
+	for (i = 0; ok_call && i < v.nr; i++) {
+		vec_sent[i].status = model_segment(&v, &vec_sent[i], &want[i]);
+		done = i + 1;
+		if ((v.vec.flags & ZXMEM_VEC_STOP) &&
+		    vec_sent[i].status != ZX_OK)
+			break;
+	}
+
+	after = v.vec;
+	ret = fuzz_ioctl(v.c.ro_dev ? dev_ro : dev_rw, &v.c, &after);
+	err = errno;
+	st.calls++;
+	st.vec_calls++;
+	st.vec_segments += v.nr;
+	st.vec_exchanges += exchange;
+	st.by_handle[v.c.h->kind]++;
+	st.fi_calls += v.c.fi;
+	st.by_status[answer_class(ret, ret ? err : 0, after.status)]++;
+
+	/* The call as a whole; its header gets status, done, actual only. */
+	if (after.segments != v.vec.segments || after.count != v.vec.count ||
+	    after.handle != v.vec.handle || after.flags != v.vec.flags ||
+	    after.reserved != v.vec.reserved) {
+		st.bad_struct++;
+		report(&v.c, "struct", "a batched call changed its header's inputs");
+	}
+	if (v.array_bad && header_ok && call_status != ZX_ERR_NOT_SUPPORTED &&
+	    !(v.c.fi && ret == 0 && after.status == ZX_ERR_NO_MEMORY)) {
+		if (ret != -1 || err != EFAULT) {
+			st.bad_predicted++;
+			report(&v.c, "predicted", "batched call with an unreadable array: ret=%ld errno=%d, want EFAULT",
+			       ret, err);
+		}
+		return;
+	}
+	if (ret != 0) {
+		st.bad_predicted++;
+		report(&v.c, "predicted", "batched call: ret=%ld errno=%d", ret,
+		       err);
+		return;
+	}
+	if (v.c.fi && header_ok && call_status == ZX_OK &&
+	    after.status == ZX_ERR_NO_MEMORY && after.done == 0) {
+		/* The call's own state could not be allocated. */
+		st.fi_degraded++;
+		return;
+	}
+	if (after.status != call_status) {
+		if (v.c.fi && header_ok && after.status == ZX_ERR_NO_MEMORY) {
+			st.fi_degraded++;
+		} else {
+			st.bad_predicted++;
+			report(&v.c, "predicted", "batched call (%u segments, flags %#x): got %s, want %s",
+			       v.nr, v.vec.flags,
+			       zx_status_get_string(after.status),
+			       zx_status_get_string(call_status));
+		}
+		return;
+	}
+	if (call_status != ZX_OK) {
+		if (after.done || after.actual != ACTUAL_UNTOUCHED ||
+		    memcmp(vec_array, vec_sent, v.nr * sizeof(vec_sent[0]))) {
+			st.bad_struct++;
+			report(&v.c, "struct", "a refused batched call wrote done=%u or a segment",
+			       after.done);
+		}
+		return;
+	}
+	if (after.done != done) {
+		st.bad_predicted++;
+		report(&v.c, "predicted", "batched call: done=%u, want %u",
+		       after.done, done);
+		return;
+	}
+
+	/* Each segment, in order, against the shadows as it found them. */
+	for (i = 0; i < v.nr; i++) {
+		struct zxmem_segment *got = &vec_array[i], *s = &vec_sent[i];
+		struct zxmem_segment expect = *s;
+		uint64_t where = 0;
+
+		expect.status = STATUS_UNTOUCHED;
+		if (i < done) {
+			expect.status = got->status;
+			if (got->status == ZX_OK)
+				expect.actual = got->actual;
+		}
+		if (memcmp(&expect, got, sizeof(expect))) {
+			st.bad_struct++;
+			report(&v.c, "struct", "segment %u: the kernel wrote more than its status and actual",
+			       i);
+		}
+		if (i >= done)
+			continue;
+		if (got->status != s->status ||
+		    (got->status == ZX_OK && got->actual != want[i].actual)) {
+			if (vec_degraded_ok(&v, &want[i], got->status,
+					    got->actual)) {
+				st.fi_degraded++;
+			} else {
+				st.bad_predicted++;
+				report(&v.c, "predicted", "segment %u of %u (vaddr %#llx size %#llx): got %s actual=%#llx, want %s actual=%#llx",
+				       i, v.nr, (unsigned long long)s->vaddr,
+				       (unsigned long long)s->size,
+				       zx_status_get_string(got->status),
+				       (unsigned long long)got->actual,
+				       zx_status_get_string(s->status),
+				       (unsigned long long)want[i].actual);
+			}
+		}
+		st.vec_by_status[status_class_of(got->status)]++;
+		if (got->status != ZX_OK)
+			continue;
+		sum += got->actual;
+		st.ok_bytes += got->actual;
+		if (v.c.write && exchange && v.slotted[i] &&
+		    !shadow_matches(v.c.t, s->vaddr, s->old, got->actual,
+				    &where)) {
+			st.bad_read_bytes++;
+			report(&v.c, "read", "segment %u: the exchange's old byte for %#llx is not what it replaced",
+			       i, (unsigned long long)where);
+		}
+		if (v.c.write)
+			shadow_apply(v.c.t, s->vaddr, s->buffer, got->actual);
+		else if (v.slotted[i] &&
+			 !shadow_matches(v.c.t, s->vaddr, s->buffer,
+					 got->actual, &where)) {
+			st.bad_read_bytes++;
+			report(&v.c, "read", "segment %u: byte at %#llx differs from the shadow",
+			       i, (unsigned long long)where);
+		}
+	}
+	if (after.actual != sum) {
+		st.bad_struct++;
+		report(&v.c, "struct", "batched call: actual %#llx is not the segments' sum %#llx",
+		       (unsigned long long)after.actual,
+		       (unsigned long long)sum);
+	}
+}
+
+/*
  * Under fault injection, calls that find every page in place allocate
  * nothing.  Now and then drop the read buffer and this process's private
  * regions (their shadows become zeros, as the memory does), so that the
@@ -1800,6 +2224,7 @@ static const char *const tap_names[] = {
 	"memory_matches_shadow",
 	"call_count_reached",
 	"loose_calls_are_bounded",
+	"batched_calls_were_made",
 	"faults_were_injected",		/* --fault-injection only */
 };
 
@@ -1964,8 +2389,12 @@ int main(int argc, char **argv)
 		}
 		if (fault_injection && st.calls % 256 == 0)
 			drop_pages();
-		pick_call(&c);
-		check_call(&c);
+		if (one_in(VEC_ONE_IN)) {
+			check_vec_call();
+		} else {
+			pick_call(&c);
+			check_call(&c);
+		}
 		if (st.calls >= next_compare) {
 			compare_target(TRACED, "periodic");
 			compare_target(SELF, "periodic");
@@ -1999,6 +2428,11 @@ int main(int argc, char **argv)
 	       st.calls, elapsed, st.calls / (elapsed > 0 ? elapsed : 1),
 	       st.writes, st.reads, st.bad_cmds, st.bad_structs, st.ro_dev,
 	       st.param_flips, st.param_off_calls);
+	printf("# batched calls=%lu with %lu segments, %lu exchanging; segments by status:",
+	       st.vec_calls, st.vec_segments, st.vec_exchanges);
+	for (i = 0; i < ST_NR; i++)
+		printf(" %s=%lu", status_class_name[i], st.vec_by_status[i]);
+	printf("\n");
 	printf("# by status:");
 	for (i = 0; i < ST_NR; i++)
 		printf(" %s=%lu", status_class_name[i], st.by_status[i]);
@@ -2027,8 +2461,11 @@ int main(int argc, char **argv)
 	all_ok &= tap(6, st.calls >= min_calls, prefix);
 	all_ok &= tap(7, st.loose * 100 <= st.calls * LOOSE_MAX_PERCENT,
 		      prefix);
+	/* At least half the share drawn, and exchanges among them. */
+	all_ok &= tap(8, st.vec_calls * VEC_ONE_IN * 2 >= st.calls &&
+			 st.vec_exchanges, prefix);
 	if (fault_injection)
-		all_ok &= tap(8, st.fi_injected[0] >= min_injected &&
+		all_ok &= tap(9, st.fi_injected[0] >= min_injected &&
 				 st.fi_injected[1] >= min_injected &&
 				 st.fi_degraded >= min_degraded, prefix);
 
