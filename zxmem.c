@@ -1280,8 +1280,8 @@ static int zxmem_vec_batch(struct zxmem_vec_call *v, u32 base, u32 n)
 }
 
 /*
- * The whole batched call: the gate and its own fields; the total, which
- * reads the array; the target, judged once (zxmem_judge_target()); then
+ * The batched call past its gate and own fields: the total, which reads
+ * the array; the target, judged once (zxmem_judge_target()); then
  * each segment, whose status is what the single call with its range would
  * answer, because it takes the same steps (zxmem_walk_region(),
  * zxmem_check_buffer(), zxmem_copy()) on the same judged mm.
@@ -1294,12 +1294,6 @@ static int zxmem_vec_steps(struct zxmem_vec_call *v, struct file *dev,
 	u32 base;
 	int ret;
 
-	*status = ZX_ERR_NOT_SUPPORTED;
-	if (v->call.write && !READ_ONCE(enable_debugging_syscalls))
-		return 0;
-	*status = zxmem_check_vec(vec, v->call.write);
-	if (*status != ZX_OK)
-		return 0;
 	ret = zxmem_vec_total(v);
 	if (ret)
 		return ret;
@@ -1323,18 +1317,25 @@ static int zxmem_vec_steps(struct zxmem_vec_call *v, struct file *dev,
 static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 			    bool write)
 {
-	int status = ZX_ERR_NO_MEMORY;
-	struct zxmem_vec_call *v;
+	struct zxmem_vec_call *v = NULL;
 	struct zxmem_vec vec;
 	u64 actual = 0;
 	u32 done = 0;
+	int status;
 	int ret = 0;
 
 	if (copy_from_user(&vec, uvec, sizeof(vec)))
 		return -EFAULT;
 
-	/* Of a fixed size, whatever the count: the batch in hand. */
-	v = kmalloc(sizeof(*v), GFP_KERNEL);
+	/* The gate and the header, before anything is allocated. */
+	status = ZX_ERR_NOT_SUPPORTED;
+	if (!write || READ_ONCE(enable_debugging_syscalls))
+		status = zxmem_check_vec(&vec, write);
+	if (status == ZX_OK) {
+		/* Of a fixed size, whatever the count: the batch in hand. */
+		v = kmalloc(sizeof(*v), GFP_KERNEL);
+		status = ZX_ERR_NO_MEMORY;
+	}
 	if (v) {
 		*v = (struct zxmem_vec_call){
 			.call.file = file->private_data,
@@ -1350,15 +1351,18 @@ static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 			done = v->done;
 			actual = v->actual;
 		}
-		/* Every call that was judged leaves its record. */
-		if (!ret || v->call.target)
-			zxmem_trace(write, vec.handle, v->first_vaddr, v->total,
-				    vec.count, v->call.target, status, actual);
+	}
+	/* Every call that was judged leaves its record; no EFAULT before. */
+	if (!ret || (v && v->call.target))
+		zxmem_trace(write, vec.handle, v ? v->first_vaddr : 0,
+			    v ? v->total : 0, vec.count,
+			    v ? v->call.target : NULL, status, actual);
+	if (v) {
 		zxmem_release(&v->call);
 		kfree(v);
-		if (ret)
-			return ret;
 	}
+	if (ret)
+		return ret;
 
 	/* Only these three fields go back: no other byte is ever written. */
 	if (put_user(status, &uvec->status) || put_user(done, &uvec->done))
