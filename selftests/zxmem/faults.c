@@ -17,6 +17,12 @@
  * allocate its pages, and may fail to, while it copies into the caller's
  * own memory.
  *
+ * Every fourth call is batched (ZXMEM_IOC_*_MEMORY_VEC): its range in
+ * up to four segments, and for a write EXCHANGE, whose old bytes land in
+ * a buffer dropped with the others.  Each segment is judged as a single
+ * call, its old bytes against what the target held; the call as a whole
+ * may answer ZX_ERR_NO_MEMORY only with nothing changed.
+ *
  * A call that met no failure must copy all of its bytes.  One that met
  * some must answer ZX_OK with 1 to all of its bytes, right (the spec's
  * step 14: ZX_ERR_NO_MEMORY, not ZX_OK, when not one byte could be
@@ -39,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -126,14 +133,93 @@ static void make_it_fail(int on)
 	exit(2);
 }
 
+/* The answers of calls and segments, and how many were wrong. */
+struct tally {
+	unsigned long ok, short_ok, no_memory, other, wrong;
+};
+
+/*
+ * One range's answer: ZX_OK with all its bytes (with 1 or more when a
+ * failure was injected), the bytes where they belong and, for an
+ * exchange, the target's old ones in @old; or ZX_ERR_NO_MEMORY after a
+ * failure, with the range unchanged.
+ */
+static void judge_range(struct tally *t, zx_status_t status, size_t actual,
+			size_t len, long hits, bool read, const uint8_t *target,
+			const uint8_t *buf, const uint8_t *shadow,
+			const uint8_t *old)
+{
+	if (status == ZX_OK && actual >= 1 && actual <= len &&
+	    (hits || actual == len)) {
+		/* [0, actual) moved; the rest of the target as it was */
+		t->ok++;
+		t->short_ok += actual < len;
+		if (memcmp(buf, target, actual) ||
+		    memcmp(shadow + actual, target + actual, len - actual) ||
+		    (read && memcmp(shadow, target, actual)) ||
+		    (old && memcmp(old, shadow, actual)))
+			t->wrong++;
+	} else if (status == ZX_ERR_NO_MEMORY && hits) {
+		t->no_memory++;
+		if (memcmp(shadow, target, len))
+			t->wrong++;
+	} else {
+		if (++t->other <= 20)
+			printf("# %s: %s, actual %zu of %zu, after %ld injected failures\n",
+			       read ? "read" : "write",
+			       zx_status_get_string(status), actual, len,
+			       hits);
+	}
+}
+
+/*
+ * One batched call over [@target, @target + @len): up to four segments,
+ * a write exchanging into @old.  Returns the call's status, and in @nr
+ * the segments that hold one of their own.
+ */
+static zx_status_t batched_call(zx_handle_t self, bool read, uint8_t *target,
+				uint8_t *buf, uint8_t *old, size_t len,
+				struct zxmem_segment *segs, unsigned int *nr)
+{
+	struct zxmem_vec vec = {
+		.segments = (uintptr_t)segs,
+		.handle = self,
+		.flags = read ? 0 : ZXMEM_VEC_EXCHANGE,
+		.status = ZX_ERR_INTERNAL,
+	};
+	size_t piece;
+	unsigned int k;
+
+	*nr = len >= 4 ? 4 : 1;
+	piece = len / *nr;
+	for (k = 0; k < *nr; k++) {
+		segs[k] = (struct zxmem_segment){
+			.vaddr = (uintptr_t)target + k * piece,
+			.buffer = (uintptr_t)buf + k * piece,
+			.old = read ? 0 : (uintptr_t)old + k * piece,
+			.size = k + 1 < *nr ? piece : len - k * piece,
+		};
+	}
+	vec.count = *nr;
+	if (ioctl(zxmem_device_fd(), read ? ZXMEM_IOC_READ_MEMORY_VEC :
+					    ZXMEM_IOC_WRITE_MEMORY_VEC, &vec))
+		return ZX_ERR_INTERNAL;
+	/* A call refused as a whole says so with done 0. */
+	if (vec.status == ZX_OK && vec.done != *nr)
+		return ZX_ERR_INTERNAL;
+	*nr = vec.status == ZX_OK ? *nr : 0;
+	return vec.status;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long calls = argc > 1 ? strtoul(argv[1], NULL, 0) : 3000;
 	unsigned long min_injected = argc > 2 ? strtoul(argv[2], NULL, 0) : 300;
 	unsigned long min_no_memory = argc > 3 ? strtoul(argv[3], NULL, 0) : 20;
-	unsigned long ok = 0, short_ok = 0, no_memory = 0, other = 0;
-	unsigned long wrong = 0, met = 0, injected[2] = { 0, 0 }, n;
-	uint8_t *data, *code, *buf, *shadow;
+	unsigned long met = 0, injected[2] = { 0, 0 }, batched = 0, n;
+	uint8_t *data, *code, *buf, *old, *shadow;
+	struct zxmem_segment segs[4];
+	struct tally t = { 0 };
 	const char *knob;
 	zx_handle_t self;
 	int i;
@@ -162,9 +248,11 @@ int main(int argc, char **argv)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	buf = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	old = mmap(NULL, REGION, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	shadow = malloc(REGION);
 	if ((int)self < 0 || data == MAP_FAILED || code == MAP_FAILED ||
-	    buf == MAP_FAILED || !shadow) {
+	    buf == MAP_FAILED || old == MAP_FAILED || !shadow) {
 		printf("Bail out! setup: %s\n", strerror(errno));
 		return 1;
 	}
@@ -179,14 +267,16 @@ int main(int argc, char **argv)
 		uint8_t *target = n & 1 ? code : data;
 		size_t len = (size_t[]){ 8, 100, 4096, 5000, 65536,
 					 REGION }[n % 6];
-		bool read = n % 3 == 2;
+		bool read = n % 3 == 2, vec = n % 4 == 3;
 		size_t actual = 0;
 		zx_status_t status;
 		long before[2], hits = 0;
+		unsigned int nr = 0, k;
 
 		memcpy(shadow, target, len);
 		fill_pattern(buf, len, n);
-		if (n % 6 == 5 && madvise(buf, REGION, MADV_DONTNEED)) {
+		if (n % 6 == 5 && (madvise(buf, REGION, MADV_DONTNEED) ||
+				   madvise(old, REGION, MADV_DONTNEED))) {
 			printf("Bail out! madvise: %s\n", strerror(errno));
 			return 1;
 		}
@@ -194,7 +284,10 @@ int main(int argc, char **argv)
 		for (i = 0; i < 2; i++)
 			before[i] = left(i);
 		make_it_fail(1);
-		if (read)
+		if (vec)
+			status = batched_call(self, read, target, buf, old, len,
+					      segs, &nr);
+		else if (read)
 			status = zx_process_read_memory(self,
 							(uintptr_t)target,
 							buf, len, &actual);
@@ -216,26 +309,23 @@ int main(int argc, char **argv)
 		}
 		met += hits > 0;
 
-		if (status == ZX_OK && actual >= 1 && actual <= len &&
-		    (hits || actual == len)) {
-			/* [0, actual) moved; the rest of the target as it was */
-			ok++;
-			short_ok += actual < len;
-			if (memcmp(buf, target, actual) ||
-			    memcmp(shadow + actual, target + actual,
-				   len - actual) ||
-			    (read && memcmp(shadow, target, actual)))
-				wrong++;
-		} else if (status == ZX_ERR_NO_MEMORY && hits) {
-			no_memory++;
-			if (memcmp(shadow, target, len))
-				wrong++;
-		} else {
-			if (++other <= 20)
-				printf("# call %lu (%s): %s, actual %zu of %zu, after %ld injected failures\n",
-				       n, read ? "read" : "write",
-				       zx_status_get_string(status), actual,
-				       len, hits);
+		if (!vec) {
+			judge_range(&t, status, actual, len, hits, read, target,
+				    buf, shadow, NULL);
+			continue;
+		}
+		batched++;
+		/* Refused as a whole: its state could not be allocated. */
+		if (status != ZX_OK)
+			judge_range(&t, status, 0, len, hits, read, target, buf,
+				    shadow, NULL);
+		for (k = 0; k < nr; k++) {
+			size_t at = segs[k].vaddr - (uintptr_t)target;
+
+			judge_range(&t, segs[k].status, segs[k].actual,
+				    segs[k].size, hits, read, target + at,
+				    buf + at, shadow + at,
+				    read ? NULL : old + at);
 		}
 	}
 	for (i = 0; i < 2; i++)
@@ -243,13 +333,15 @@ int main(int argc, char **argv)
 
 	printf("# %lu calls, %lu of them met injected failures (failslab %lu, fail_page_alloc %lu; floor %lu each)\n",
 	       calls, met, injected[0], injected[1], min_injected);
-	printf("# %lu ZX_OK (%lu short), %lu ZX_ERR_NO_MEMORY (floor %lu), %lu other, %lu with wrong bytes\n",
-	       ok, short_ok, no_memory, min_no_memory, other, wrong);
-	printf("%s 1 faults_give_ok_or_no_memory\n", other ? "not ok" : "ok");
-	printf("%s 2 faults_leave_memory_consistent\n", wrong ? "not ok" : "ok");
+	printf("# %lu of the calls batched; answers of calls and segments: %lu ZX_OK (%lu short), %lu ZX_ERR_NO_MEMORY (floor %lu), %lu other, %lu with wrong bytes\n",
+	       batched, t.ok, t.short_ok, t.no_memory, min_no_memory, t.other,
+	       t.wrong);
+	printf("%s 1 faults_give_ok_or_no_memory\n", t.other ? "not ok" : "ok");
+	printf("%s 2 faults_leave_memory_consistent\n",
+	       t.wrong ? "not ok" : "ok");
 	/* a run where nothing failed tested nothing */
 	n = injected[0] >= min_injected && injected[1] >= min_injected &&
-	    no_memory >= min_no_memory;
+	    t.no_memory >= min_no_memory;
 	printf("%s 3 faults_were_injected\n", n ? "ok" : "not ok");
-	return other || wrong || !n;
+	return t.other || t.wrong || !n;
 }
