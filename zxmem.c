@@ -126,7 +126,14 @@ struct zxmem_file {
 
 /*
  * One range of a call: the single call's, or one segment of a batched one.
- * Its pages, when the checks' walk pinned them, are a run of call->pages.
+ * Its pages are pinned into @slots entries of call->pages from @pages on:
+ * the whole array for a range alone in it (the single call's, or a
+ * segment on the general path, which runs only once every range before it
+ * has let go of its pages), or the run the checks' walk reserved for it,
+ * whole (zxmem_prepin()), while the ranges after it hold theirs.  Every
+ * batch of its copy, the retries after a fault on the caller's buffer
+ * included, pins into its own entries only, and the rest of the range
+ * never spans more pages than the range did when it was reserved.
  */
 struct zxmem_range {
 	unsigned long vaddr;
@@ -138,7 +145,8 @@ struct zxmem_range {
 	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
 	long prepinned;		/* pages the checks' walk pinned, unused */
 	unsigned long prepinned_exec;	/* which of them are executable */
-	struct page **pages;	/* where they are */
+	struct page **pages;	/* its entries of call->pages */
+	unsigned long slots;	/* how many */
 	struct zxmem_retries retries;	/* of faults on the caller's buffer */
 };
 
@@ -515,6 +523,18 @@ static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
 	return zxmem_is_vdso_name(name);
 }
 
+/* What zxmem_vma_status() says of a mapping for this call. */
+static int zxmem_call_vma_status(const struct zxmem_call *call,
+				 vm_flags_t vm_flags)
+{
+	int status = zxmem_vma_status(vm_flags, call->write, call->may_force);
+
+	/* An exchange reads the bytes it replaces: a read's rule, too. */
+	if (status == ZX_OK && call->exchange)
+		status = zxmem_vma_status(vm_flags, false, call->may_force);
+	return status;
+}
+
 /*
  * Pin a range's one batch into the free part of call->pages, mmap lock
  * held (zxmem_walk_region()).
@@ -530,11 +550,19 @@ static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 
 	pinned = zxmem_pin_user_pages_remote(call->mm, r->vaddr - offset, nr,
 					     gup_flags, pages, NULL);
-	if (pinned > 0) {
+	/*
+	 * All of them, or the range takes the general path: its entries are
+	 * its whole span, so no later batch of its copy can reach past them
+	 * into the next range's.
+	 */
+	if (pinned == nr) {
 		r->pages = pages;
+		r->slots = nr;
 		r->prepinned = pinned;
 		r->prepinned_exec = exec;
-		call->pool_used += pinned;
+		call->pool_used += nr;
+	} else if (pinned > 0) {
+		unpin_user_pages(pages, pinned);
 	}
 }
 
@@ -546,10 +574,10 @@ static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
  * Return: ZX_OK, ZX_ERR_NO_MEMORY if the kernel has no page for it, else
  * ZX_ERR_INVALID_ARGS.
  */
-static int zxmem_fault_in_old(struct zxmem_range *r, size_t from)
+static int zxmem_fault_in_old(struct zxmem_range *r, size_t from, size_t len)
 {
 	unsigned long addr = (unsigned long)r->old + from;
-	unsigned long end = (unsigned long)r->old + r->len;
+	unsigned long end = addr + len;
 	struct page *page;
 	int ret;
 
@@ -586,7 +614,7 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
 		return;
 	if (call->exchange) {
 		r->len = size;
-		if (!access_ok(r->old, size) || zxmem_fault_in_old(r, 0))
+		if (!access_ok(r->old, size) || zxmem_fault_in_old(r, 0, size))
 			return;
 	}
 	r->buffer_ready = true;
@@ -624,8 +652,7 @@ static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			stopped = true;
 			continue;
 		}
-		vma_status = zxmem_vma_status(vma->vm_flags, call->write,
-					      call->may_force);
+		vma_status = zxmem_call_vma_status(call, vma->vm_flags);
 		if (reach == start) {
 			status = vma_status;
 			r->forced_hugetlb = call->write &&
@@ -698,8 +725,11 @@ static int zxmem_buffer_fault(struct zxmem_call *call, struct zxmem_range *r,
 		put_page(page);
 		addr = PAGE_ALIGN(addr + 1);
 	}
-	if (call->exchange) {
-		ret = zxmem_fault_in_old(r, offset);
+	/* Where the copy stopped, as for the buffer: one or two pages. */
+	if (call->exchange && offset < r->len) {
+		size_t near = min_t(size_t, r->len - offset, PAGE_SIZE + 1);
+
+		ret = zxmem_fault_in_old(r, offset, near);
 		if (ret != ZX_OK)
 			return ret;
 	}
@@ -734,7 +764,7 @@ static int zxmem_check_buffer(struct zxmem_call *call, struct zxmem_range *r,
 	if (call->exchange) {
 		if (!access_ok(r->old, size))
 			return ZX_ERR_INVALID_ARGS;
-		status = zxmem_fault_in_old(r, 0);
+		status = zxmem_fault_in_old(r, 0, r->len);
 		if (status != ZX_OK)
 			return status;
 	}
@@ -777,8 +807,7 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		if (call->write && zxmem_vma_is_vdso(vma))
 			break;
-		if (zxmem_vma_status(vma->vm_flags, call->write,
-				     call->may_force) != ZX_OK)
+		if (zxmem_call_vma_status(call, vma->vm_flags) != ZX_OK)
 			break;
 		if (vma->vm_flags & VM_EXEC)
 			*exec |= zxmem_page_bits(first, max(vma->vm_start, addr),
@@ -791,44 +820,67 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 }
 
 /*
- * Bytes an exchange stages in the kernel per step: the new ones, read from
- * the caller before the target's word is touched, and the old ones,
- * handed back after.  No fault of the caller's can fall between the read
- * and the write of a word: both are one cmpxchg() (zxmem_exchange()).
+ * Bytes an exchange reads from the caller per step, before the target's
+ * words are touched: no fault of the caller's can fall between the read
+ * and the write of a word, both one cmpxchg() (zxmem_exchange()).
  */
 #define ZXMEM_STAGE		64
 
 /*
  * Exchange @len bytes at @kaddr (a kernel mapping of a pinned target page)
- * with the caller's buffer @done bytes into the range, handing the
- * replaced bytes to its old buffer.  Old bytes the caller's buffer cannot
- * take (another of its threads unmapped it) are put back where no store
- * came since (zxmem_unexchange()), so the target keeps no byte whose
- * original the caller did not get.  Returns the bytes exchanged and
- * handed back; sets @buffer_fault if a buffer of the caller's faulted.
+ * with the caller's buffer @done bytes into the range.  The replaced bytes
+ * go straight into the caller's old buffer, through its own page, pinned
+ * for writing before any word of the target is touched: handing them back
+ * cannot fault, so the target never keeps a byte whose original the
+ * caller did not get, and nothing is to be undone.  Returns the bytes
+ * exchanged; sets @buffer_fault if a buffer of the caller's faulted (its
+ * new bytes could not be read, or its old page could not be pinned).
  */
 static size_t zxmem_exchange_step(struct zxmem_range *r, u8 *kaddr,
 				  size_t len, size_t done, bool *buffer_fault)
 {
-	u8 new[ZXMEM_STAGE], old[ZXMEM_STAGE];
+	struct page *old_page = NULL;
+	unsigned long old_base = 0;
+	u8 new[ZXMEM_STAGE];
+	u8 *old_kaddr = NULL;
 	size_t moved = 0;
 
 	while (moved < len) {
-		size_t n = min_t(size_t, len - moved, ZXMEM_STAGE);
-		size_t got, given;
+		unsigned long old = (unsigned long)r->old + done + moved;
+		size_t n = min3(len - moved, (size_t)ZXMEM_STAGE,
+				(size_t)(PAGE_SIZE - offset_in_page(old)));
+		size_t got, swapped;
 
-		/* access_ok() covered both buffers (zxmem_check_buffer()). */
+		if (!old_page || (old & PAGE_MASK) != old_base) {
+			if (old_page) {
+				zxmem_kunmap(old_kaddr);
+				unpin_user_pages_dirty_lock(&old_page, 1, true);
+				old_page = NULL;
+			}
+			if (pin_user_pages_fast(old & PAGE_MASK, 1, FOLL_WRITE,
+						&old_page) != 1) {
+				old_page = NULL;
+				*buffer_fault = true;
+				break;
+			}
+			old_base = old & PAGE_MASK;
+			old_kaddr = zxmem_kmap(old_page);
+		}
+		/* access_ok() covered the buffer (zxmem_check_buffer()). */
 		got = n - __copy_from_user(new, r->buffer + done + moved, n);
-		zxmem_exchange(kaddr + moved, new, old, got);
-		given = got - __copy_to_user(r->old + done + moved, old, got);
-		if (given < got)
-			zxmem_unexchange(kaddr + moved + given, new + given,
-					 old + given, got - given);
-		moved += given;
-		if (given < n) {
+		swapped = zxmem_exchange(kaddr + moved, new,
+					 old_kaddr + offset_in_page(old), got);
+		moved += swapped;
+		if (swapped < got)
+			break;	/* a fatal signal: zxmem_copy_interrupted() */
+		if (got < n) {
 			*buffer_fault = true;
 			break;
 		}
+	}
+	if (old_page) {
+		zxmem_kunmap(old_kaddr);
+		unpin_user_pages_dirty_lock(&old_page, 1, true);
 	}
 	return moved;
 }
@@ -903,16 +955,15 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, struct zxmem_range *r,
 		unsigned long addr = r->vaddr + done;
 		size_t offset = offset_in_page(addr);
 		size_t want = zxmem_chunk_len(done, r->len,
-					      ZXMEM_PIN_BATCH * PAGE_SIZE - offset);
-		struct page **pages = call->pages;
+					      r->slots * PAGE_SIZE - offset);
+		struct page **pages = r->pages;
 		unsigned long exec;
 		size_t moved;
 		long pinned;
 		int status;
 
 		if (r->prepinned) {
-			/* The checks' walk pinned this (only) batch. */
-			pages = r->pages;
+			/* The checks' walk pinned this batch, all of it. */
 			pinned = r->prepinned;
 			exec = r->prepinned_exec;
 			r->prepinned = 0;
@@ -1029,6 +1080,8 @@ static int zxmem_steps(struct zxmem_call *call, struct file *dev,
 	struct zxmem_range r = {
 		.vaddr = io->vaddr,
 		.buffer = u64_to_user_ptr(io->buffer),
+		.pages = call->pages,
+		.slots = ZXMEM_PIN_BATCH,
 	};
 	int status;
 
@@ -1077,7 +1130,8 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 /*
  * Segments a batched call holds in the kernel at once: as many as one
  * mmap lock hold can pin a page each for.  Their state is allocated once
- * per call, whatever the count; the array is read a batch at a time.
+ * per call, for no more than this, whatever the count; the array is read
+ * a batch at a time.
  */
 #define ZXMEM_SEG_BATCH		ZXMEM_PIN_BATCH
 
@@ -1104,8 +1158,9 @@ struct zxmem_vec_call {
 	u64 budget;		/* what they may still move */
 	u32 done;		/* segments that hold a status */
 	u64 actual;		/* the bytes they moved */
-	struct zxmem_segment user[ZXMEM_SEG_BATCH];
-	struct zxmem_seg seg[ZXMEM_SEG_BATCH];
+	u32 batch;		/* segments user[] and seg[] hold */
+	struct zxmem_segment *user;	/* a batch of the array, as read */
+	struct zxmem_seg *seg;		/* and the state of each */
 };
 
 /*
@@ -1121,7 +1176,7 @@ static int zxmem_vec_total(struct zxmem_vec_call *v)
 	u32 base, i, n;
 
 	for (base = 0; base < v->count; base += n) {
-		n = min_t(u32, v->count - base, ZXMEM_SEG_BATCH);
+		n = min(v->count - base, v->batch);
 		if (copy_from_user(v->user, v->array + base,
 				   n * sizeof(v->user[0])))
 			return -EFAULT;
@@ -1132,7 +1187,7 @@ static int zxmem_vec_total(struct zxmem_vec_call *v)
 						v->call.exchange) == ZX_OK)
 				v->total += v->user[i].size;
 	}
-	v->loaded = v->count <= ZXMEM_SEG_BATCH;
+	v->loaded = v->count <= v->batch;
 	return 0;
 }
 
@@ -1149,6 +1204,8 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 			.r.vaddr = user->vaddr,
 			.r.buffer = u64_to_user_ptr(user->buffer),
 			.r.old = u64_to_user_ptr(user->old),
+			.r.pages = v->call.pages,
+			.r.slots = ZXMEM_PIN_BATCH,
 		};
 		s->status = zxmem_check_segment(user, v->call.exchange);
 		/* Only an array changed under the call gets past the total. */
@@ -1305,9 +1362,8 @@ static int zxmem_vec_steps(struct zxmem_vec_call *v, struct file *dev,
 
 	*status = zxmem_judge_target(&v->call, dev, vec->handle);
 	for (base = 0; *status == ZX_OK && base < v->count && !v->stopped;
-	     base += ZXMEM_SEG_BATCH) {
-		ret = zxmem_vec_batch(v, base, min_t(u32, v->count - base,
-						     ZXMEM_SEG_BATCH));
+	     base += v->batch) {
+		ret = zxmem_vec_batch(v, base, min(v->count - base, v->batch));
 		if (ret)
 			return ret;
 	}
@@ -1320,7 +1376,7 @@ static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 	struct zxmem_vec_call *v = NULL;
 	struct zxmem_vec vec;
 	u64 actual = 0;
-	u32 done = 0;
+	u32 done = 0, batch;
 	int status;
 	int ret = 0;
 
@@ -1332,8 +1388,15 @@ static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 	if (!write || READ_ONCE(enable_debugging_syscalls))
 		status = zxmem_check_vec(&vec, write);
 	if (status == ZX_OK) {
-		/* Of a fixed size, whatever the count: the batch in hand. */
-		v = kmalloc(sizeof(*v), GFP_KERNEL);
+		/*
+		 * At most a batch, whatever the count, and no more than the
+		 * count: a call of few segments allocates (and the kernel may
+		 * zero, init_on_alloc) little.
+		 */
+		batch = min_t(u32, vec.count, ZXMEM_SEG_BATCH);
+		v = kmalloc(sizeof(*v) + batch * (sizeof(*v->user) +
+						  sizeof(*v->seg)),
+			    GFP_KERNEL);
 		status = ZX_ERR_NO_MEMORY;
 	}
 	if (v) {
@@ -1344,7 +1407,10 @@ static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 			.array = u64_to_user_ptr(vec.segments),
 			.count = vec.count,
 			.stop = vec.flags & ZXMEM_VEC_STOP,
+			.batch = batch,
+			.user = (struct zxmem_segment *)(v + 1),
 		};
+		v->seg = (struct zxmem_seg *)(v->user + batch);
 		ret = zxmem_vec_steps(v, file, &vec, &status);
 		/* A call refused as a whole leaves no segment's status. */
 		if (status == ZX_OK) {

@@ -16,6 +16,8 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/types.h>
 #include <linux/kernel.h>
@@ -104,6 +106,13 @@ union zxmem_word {
 	u8 bytes[sizeof(unsigned long)];
 };
 
+/*
+ * Failed cmpxchg()es of one word, each a store by someone else in
+ * between, after which zxmem_exchange() lets others run and gives up if
+ * the caller is being killed.
+ */
+#define ZXMEM_EXCHANGE_SPINS	64
+
 /**
  * zxmem_exchange() - replace bytes, returning the ones replaced
  * @dst: the bytes to replace (in a kernel mapping of the target's page)
@@ -118,71 +127,43 @@ union zxmem_word {
  * GUP, another zxmem call) to those bytes lands wholly before or wholly
  * after ours: it is in @old, or it overwrites the new byte, never lost in
  * between.  Segments longer than a word are exchanged one word at a time,
- * not in one step.
+ * not in one step.  A word another CPU keeps storing to cannot hold the
+ * caller forever: every ZXMEM_EXCHANGE_SPINS failures it reschedules, and
+ * stops if it has a fatal signal.
+ *
+ * Return: the bytes exchanged, @len unless the caller is being killed.
  */
-static inline void zxmem_exchange(u8 *dst, const u8 *new, u8 *old,
-				  size_t len)
+static inline size_t zxmem_exchange(u8 *dst, const u8 *new, u8 *old,
+				    size_t len)
 {
-	while (len) {
-		size_t first = (uintptr_t)dst % sizeof(unsigned long);
-		unsigned long *word = (unsigned long *)(dst - first);
-		size_t n = min(sizeof(unsigned long) - first, len);
+	size_t done = 0;
+
+	while (done < len) {
+		size_t first = (uintptr_t)(dst + done) % sizeof(unsigned long);
+		unsigned long *word = (unsigned long *)(dst + done - first);
+		size_t n = min(sizeof(unsigned long) - first, len - done);
 		union zxmem_word cur, next;
+		unsigned int spins = 0;
 		unsigned long seen;
 
 		cur.word = READ_ONCE(*word);
 		for (;;) {
 			next = cur;
-			memcpy(next.bytes + first, new, n);
+			memcpy(next.bytes + first, new + done, n);
 			seen = cmpxchg(word, cur.word, next.word);
 			if (seen == cur.word)
 				break;
 			cur.word = seen;
+			if (++spins % ZXMEM_EXCHANGE_SPINS)
+				continue;
+			cond_resched();
+			if (fatal_signal_pending(current))
+				return done;
 		}
-		memcpy(old, cur.bytes + first, n);
-		dst += n;
-		new += n;
-		old += n;
-		len -= n;
+		memcpy(old + done, cur.bytes + first, n);
+		done += n;
 	}
-}
-
-/**
- * zxmem_unexchange() - undo zxmem_exchange() where nothing came after it
- * @dst: the bytes zxmem_exchange() replaced
- * @new: the bytes it stored
- * @old: the bytes it returned
- * @len: how many
- *
- * For when the replaced bytes cannot be handed to the caller: each word
- * that still holds our @new bytes gets the @old ones back, again by
- * cmpxchg(); a word another store has changed since is left as it is, so
- * no later store is undone.
- */
-static inline void zxmem_unexchange(u8 *dst, const u8 *new, const u8 *old,
-				    size_t len)
-{
-	while (len) {
-		size_t first = (uintptr_t)dst % sizeof(unsigned long);
-		unsigned long *word = (unsigned long *)(dst - first);
-		size_t n = min(sizeof(unsigned long) - first, len);
-		union zxmem_word cur, prev;
-		unsigned long seen;
-
-		cur.word = READ_ONCE(*word);
-		while (!memcmp(cur.bytes + first, new, n)) {
-			prev = cur;
-			memcpy(prev.bytes + first, old, n);
-			seen = cmpxchg(word, cur.word, prev.word);
-			if (seen == cur.word)
-				break;
-			cur.word = seen;
-		}
-		dst += n;
-		new += n;
-		old += n;
-		len -= n;
-	}
+	return done;
 }
 
 /**
