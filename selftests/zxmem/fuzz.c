@@ -1961,10 +1961,20 @@ static void pick_vec_call(struct vcall *v)
 		s->actual = ACTUAL_UNTOUCHED;
 		s->status = STATUS_UNTOUCHED;
 	}
-	/* Over the total: two segments that together pass 64 MiB. */
+	/*
+	 * Over the total: two valid segments that together pass 64 MiB, so
+	 * that the call is refused whatever the others are (their buffers
+	 * are no slots: nothing may reach them).
+	 */
 	if (v->nr >= 2 && one_in(48)) {
-		vec_sent[0].size = MAX_XFER / 2 + 1 + rng_below(&rng, PAGE);
-		vec_sent[1].size = MAX_XFER / 2;
+		for (i = 0; i < 2; i++) {
+			vec_sent[i].size = MAX_XFER / 2 + !i *
+					   (1 + rng_below(&rng, PAGE));
+			vec_sent[i].buffer = SRC;
+			vec_sent[i].old = exchange ? SRC : 0;
+			vec_sent[i].reserved = 0;
+			v->slotted[i] = false;
+		}
 	}
 	switch (rng_below(&rng, 64)) {
 	case 0:
