@@ -571,7 +571,7 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			stopped = true;
 			continue;
 		}
-		vma_status = zxmem_vma_status(vma->vm_flags, call->write,
+		vma_status = zxmem_vma_status(zxmem_vma_flags(vma), call->write,
 					      call->may_force);
 		if (reach == start) {
 			status = vma_status;
@@ -702,7 +702,7 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		if (call->write && zxmem_vma_is_vdso(vma))
 			break;
-		if (zxmem_vma_status(vma->vm_flags, call->write,
+		if (zxmem_vma_status(zxmem_vma_flags(vma), call->write,
 				     call->may_force) != ZX_OK)
 			break;
 		if (vma->vm_flags & VM_EXEC)
