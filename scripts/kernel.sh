@@ -169,14 +169,20 @@ prepare_source() {
 }
 
 # The =y options of the fragments that olddefconfig dropped: a missing
-# dependency must not silently turn a detector off.
+# dependency must not silently turn a detector off.  As for
+# merge_config.sh, a later fragment overrides an earlier one, "is not set"
+# included (sysctl.config for a renamed option).
 missing_options() {
 	local config=$1 option
 
 	shift
-	grep -h '^CONFIG_.*=y$' "$@" | while read -r option; do
-		grep -qx "$option" "$config" || printf '%s ' "${option%=y}"
-	done
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' "$@" |
+		awk '{ value[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+		     END { for (i = 1; i <= n; i++) if (value[order[i]] == "y") print order[i] }' |
+		while read -r option; do
+			grep -qx "$option=y" "$config" || printf '%s ' "$option"
+		done
 }
 
 case $kind in
