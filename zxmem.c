@@ -525,8 +525,9 @@ static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
 
 /* What zxmem_vma_status() says of a mapping for this call. */
 static int zxmem_call_vma_status(const struct zxmem_call *call,
-				 vm_flags_t vm_flags)
+				 struct vm_area_struct *vma)
 {
+	vm_flags_t vm_flags = zxmem_vma_flags(vma);
 	int status = zxmem_vma_status(vm_flags, call->write, call->may_force);
 
 	/* An exchange reads the bytes it replaces: a read's rule, too. */
@@ -652,7 +653,7 @@ static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			stopped = true;
 			continue;
 		}
-		vma_status = zxmem_call_vma_status(call, vma->vm_flags);
+		vma_status = zxmem_call_vma_status(call, vma);
 		if (reach == start) {
 			status = vma_status;
 			r->forced_hugetlb = call->write &&
@@ -807,7 +808,7 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		if (call->write && zxmem_vma_is_vdso(vma))
 			break;
-		if (zxmem_call_vma_status(call, vma->vm_flags) != ZX_OK)
+		if (zxmem_call_vma_status(call, vma) != ZX_OK)
 			break;
 		if (vma->vm_flags & VM_EXEC)
 			*exec |= zxmem_page_bits(first, max(vma->vm_start, addr),

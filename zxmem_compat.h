@@ -104,6 +104,31 @@ static inline void zxmem_sync_icache(void *kaddr, size_t len)
 }
 
 /**
+ * zxmem_vma_flags() - a VMA's flags, as zxmem_vma_status() judges them
+ * @vma: a mapping of the target, its mmap lock held
+ *
+ * The vDSO's data pages, "[vvar]", are VM_IO (with VM_PFNMAP or
+ * VM_MIXEDMAP) up to 7.2.  7.3 maps them from struct pages, VM_MIXEDMAP
+ * alone, and its fault handler refuses remote faults: GUP would fail on
+ * a page the target has not touched and copy one it has.  They are the
+ * kernel's data either way, so they keep the VM_IO of older kernels and a
+ * read answers ZX_ERR_BAD_STATE on every kernel.  Tested by name, not
+ * version: on older kernels the flag is there already.
+ *
+ * Return: @vma's flags, with VM_IO for "[vvar]" and "[vvar_vclock]".
+ */
+static inline vm_flags_t zxmem_vma_flags(struct vm_area_struct *vma)
+{
+	const char *name = NULL;
+
+	if (vma->vm_ops && vma->vm_ops->name)
+		name = vma->vm_ops->name(vma);
+	if (name && !strncmp(name, "[vvar", 5))
+		return vma->vm_flags | VM_IO;
+	return vma->vm_flags;
+}
+
+/**
  * zxmem_pin_user_pages_remote() - pin_user_pages_remote() without @vmas
  * @mm: the target's mm, with its mmap lock held for reading
  * @start: first page's address

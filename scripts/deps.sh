@@ -20,6 +20,8 @@ PACKAGES=(
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
 	dwarves libssl-dev gnuplot-nox lcov groff-base mandoc
 	dkms dh-dkms debhelper lintian pkg-config systemd
+	# scripts/kernels-test.sh signs its stand-in archive.
+	gpg gpg-agent
 	# spatch loads its Python support from libpython3.X.so, the -dev's link.
 	libpython3-dev
 )

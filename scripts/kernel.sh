@@ -10,26 +10,39 @@
 # Downloads use a private apt configuration for the kernel's suite, with
 # the mirror this machine's own apt sources name; the system's sources are
 # never touched.  Everything lands in ${ZXMEM_CACHE:-$HOME/.cache/zxmem}/
-# kernels/NAME and is reused while its version stays the same.
+# kernels/NAME and is reused while its version stays the same.  A version
+# the suite no longer has is named in one line before anything is fetched.
+#
+# Environment (for scripts/kernels-test.sh, or a local mirror):
+#   ZXMEM_KERNELS_CONF  the list of kernels (default scripts/kernels.conf)
+#   ZXMEM_APT_MIRROR    the archive to download from (default: this
+#                       machine's own mirror)
+#   ZXMEM_APT_KEYRING   the keys its Release files are signed with
+#                       (default: Debian's archive keyring)
 set -euo pipefail
 
 name=${1:?usage: kernel.sh NAME}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${ZXMEM_CACHE:-$HOME/.cache/zxmem}
+conf=${ZXMEM_KERNELS_CONF:-$here/kernels.conf}
+# How the message for a dropped version names the file to edit.
+conf_name=${ZXMEM_KERNELS_CONF:-scripts/kernels.conf}
+keyring=${ZXMEM_APT_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 die() {
 	echo "kernel.sh: $*" >&2
 	exit 1
 }
 
-read -r _ kind suite version fragments < <(awk -v n="$name" '$1 == n' "$here/kernels.conf") ||
-	die "no kernel '$name' in scripts/kernels.conf"
+read -r _ kind suite version fragments < <(awk -v n="$name" '$1 == n' "$conf") ||
+	die "no kernel '$name' in $conf_name"
 dir=$cache/kernels/$name
 
 # The archive this machine already uses, from deb822 or one-line sources.
 mirror_uri() {
-	local uri
+	local uri=${ZXMEM_APT_MIRROR:-}
 
+	[ -z "$uri" ] || { echo "$uri"; return; }
 	uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
 		tr ' ' '\n' | grep -v -e security -e '^$' | head -n 1)
 	[ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 !~ /security/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' \
@@ -38,12 +51,15 @@ mirror_uri() {
 	echo "$uri"
 }
 
-# apt_download PACKAGE...: fetch .debs of $suite into $dir/debs.  The
-# Release file's signature is checked, its Valid-Until date is not: a
-# mirror that stopped following sid still serves the version that
-# kernels.conf pins, and apt would otherwise refuse its index.
+# apt_download PACKAGE[=VERSION]...: fetch .debs of $suite into
+# $dir/debs.  The Release file's signature is checked, its Valid-Until
+# date is not: a mirror that stopped following sid still serves the
+# version that kernels.conf pins, and apt would otherwise refuse its
+# index.  A package (or version) the index lacks is the one line below,
+# not apt's "Unable to locate package": Debian drops a kernel from sid,
+# experimental or backports as soon as the next one lands there.
 apt_download() {
-	local apt=$cache/apt/$suite
+	local apt=$cache/apt/$suite spec pkg want versions err
 	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
 		    -o Dir::Etc::SourceParts=/dev/null
 		    -o "Dir::State::Lists=$apt/lists"
@@ -52,9 +68,24 @@ apt_download() {
 		    -o Acquire::Check-Valid-Until=false)
 
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) $suite main" \
+	echo "deb [signed-by=$keyring] $(mirror_uri) $suite main" \
 		> "$apt/sources.list"
-	apt-get -qq "${opts[@]}" update >&2
+	if ! err=$(apt-get -qq "${opts[@]}" update 2>&1); then
+		echo "zxmem: cannot read the index of $suite ($(grep -m 1 '^E:' <<<"$err" || echo "$err")); see README: Kernels" >&2
+		exit 1
+	fi
+	for spec in "$@"; do
+		pkg=${spec%%=*}
+		want=${spec#"$pkg"}
+		want=${want#=}
+		versions=$(apt-cache "${opts[@]}" show "$pkg" 2>/dev/null |
+			sed -n 's/^Version: //p') || versions=
+		if [ -z "$versions" ] || { [ -n "$want" ] && ! grep -qxF -- "$want" <<<"$versions"; }; then
+			echo "zxmem: $suite no longer has $pkg${want:+ $want}; bump $conf_name (README: Kernels)" >&2
+			exit 1
+		fi
+	done
+	echo "kernel.sh: fetching $* from $suite" >&2
 	(cd "$dir/debs" && apt-get -qq "${opts[@]}" download "$@" >&2)
 }
 
@@ -76,7 +107,6 @@ prepare_debs() {
 	local root=$dir/root
 
 	if [ "$(cat "$dir/.ready" 2>/dev/null)" != "$version" ]; then
-		echo "kernel.sh: fetching Linux $version from $suite" >&2
 		rm -rf "$dir" && mkdir -p "$dir"
 		apt_download "linux-image-$version-amd64-unsigned" \
 			"linux-headers-$version-amd64"
@@ -109,7 +139,6 @@ prepare_source() {
 	local configs=() fragment stamp
 
 	if [ ! -f "$src/.ready" ]; then
-		echo "kernel.sh: fetching $package $version from $suite" >&2
 		rm -rf "$src" "$dir/debs" && mkdir -p "$src"
 		apt_download "$package=$version"
 		dpkg-deb --fsys-tarfile "$dir"/debs/"$package"_*.deb |
@@ -140,14 +169,20 @@ prepare_source() {
 }
 
 # The =y options of the fragments that olddefconfig dropped: a missing
-# dependency must not silently turn a detector off.
+# dependency must not silently turn a detector off.  As for
+# merge_config.sh, a later fragment overrides an earlier one, "is not set"
+# included (sysctl.config for a renamed option).
 missing_options() {
 	local config=$1 option
 
 	shift
-	grep -h '^CONFIG_.*=y$' "$@" | while read -r option; do
-		grep -qx "$option" "$config" || printf '%s ' "${option%=y}"
-	done
+	sed -n -e 's/^\(CONFIG_[A-Za-z0-9_]*\)=\(.*\)$/\1 \2/p' \
+		-e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 n/p' "$@" |
+		awk '{ value[$1] = $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+		     END { for (i = 1; i <= n; i++) if (value[order[i]] == "y") print order[i] }' |
+		while read -r option; do
+			grep -qx "$option=y" "$config" || printf '%s ' "$option"
+		done
 }
 
 case $kind in

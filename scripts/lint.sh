@@ -200,6 +200,9 @@ gate man_mandoc_lint man_lint mandoc -Tlint -W warning
 # DKMS reads dkms.conf literally: its PACKAGE_VERSION, and the last entry
 # of debian/changelog, must be the first line of VERSION.
 gate version_dkms_conf_changelog make -s --no-print-directory -C "$repo" version-check
+# A kernel version a suite has dropped is one line naming the package and
+# the suite (scripts/kernel.sh against a local archive, no network).
+gate kernels_conf_dropped_version "$repo/scripts/kernels-test.sh"
 echo "1..$n"
 [ -n "${ZXMEM_LINT_COUNTS:-}" ] &&
 	echo "passed=$passed failed=$failed skipped=0" > "$ZXMEM_LINT_COUNTS"
