@@ -1328,8 +1328,9 @@ TEST_F(call, unreadable_array_or_struct_is_efault)
 
 /*
  * <zxmem/vec.h>: the status of the call, done only on ZX_OK (else 0),
- * EFAULT turned into ZX_ERR_INVALID_ARGS, a count beyond 32 bits refused
- * rather than cut, and errno as it was.
+ * EFAULT turned into ZX_ERR_INVALID_ARGS and ENOTTY (a device without the
+ * calls) into ZX_ERR_NOT_SUPPORTED, a count beyond 32 bits refused rather
+ * than cut, and errno as it was.
  */
 TEST_F(child, c_api_answers_as_documented)
 {
@@ -1389,6 +1390,20 @@ TEST_F(child, c_api_answers_as_documented)
 	assert_segs_untouched(_metadata, segs, 0, 2);
 	ASSERT_EQ(0, target_mismatches(&self->target, region, page, SEED_NEW));
 #endif
+
+	/* A descriptor that is no zxmem device: ENOTTY, not supported. */
+	seg_reset_out(segs, 2);
+	zxmem_device_fd_plus_one = open("/dev/null", O_RDWR | O_CLOEXEC) + 1;
+	ASSERT_LT(0, zxmem_device_fd_plus_one);
+	errno = 99;
+	done = 77;
+	ASSERT_STATUS(ZX_ERR_NOT_SUPPORTED, zxmem_process_write_memory_vec(
+			self->target.pidfd, segs, 2, 0, &done));
+	ASSERT_EQ(99, errno);
+	ASSERT_EQ(0u, done);
+	assert_segs_untouched(_metadata, segs, 0, 2);
+	close(zxmem_device_fd_plus_one - 1);
+	zxmem_device_fd_plus_one = 0;
 }
 
 /*
