@@ -826,14 +826,20 @@ TEST_F_TIMEOUT(child, exchange_is_atomic_against_an_incrementing_thread, 60)
 	struct zxmem_segment segs[RACE_SEGS];
 	uint64_t news[RACE_SEGS], olds[RACE_SEGS];
 	uint64_t seen = 0, count = 0, last = 0, word, k = 0, moved = 0;
-	struct target racer = TARGET_NONE;
+	struct target *racer = &self->target;
 	double deadline;
 	unsigned int j;
 	uint32_t stopped = 0;
 	size_t done;
 
-	ASSERT_EQ(0, target_spawn_prepared(&racer, start_incrementer, NULL));
-	ASSERT_EQ(0, target_trace(&racer));
+	/*
+	 * The fixture's target, started again with the writer: the
+	 * teardown ends it even after a failure (a second target would
+	 * hold the first one's socket open, and the teardown would wait).
+	 */
+	target_kill(racer);
+	ASSERT_EQ(0, target_spawn_prepared(racer, start_incrementer, NULL));
+	ASSERT_EQ(0, target_trace(racer));
 	deadline = now_s() + RACE_SECONDS;
 	while (k < RACE_CALLS && now_s() < deadline) {
 		for (j = 0; j < RACE_SEGS; j++) {
@@ -842,7 +848,7 @@ TEST_F_TIMEOUT(child, exchange_is_atomic_against_an_incrementing_thread, 60)
 			segs[j].old = (uintptr_t)&olds[j];
 		}
 		ASSERT_STATUS(ZX_OK, zxmem_process_write_memory_vec(
-				racer.pidfd, segs, RACE_SEGS,
+				racer->pidfd, segs, RACE_SEGS,
 				ZXMEM_VEC_EXCHANGE, &done));
 		ASSERT_EQ((size_t)RACE_SEGS, done);
 		for (j = 0; j < RACE_SEGS; j++) {
@@ -864,16 +870,16 @@ TEST_F_TIMEOUT(child, exchange_is_atomic_against_an_incrementing_thread, 60)
 	}
 
 	/* Stop the writer; its count, and where it left the word. */
-	ASSERT_EQ(0, target_memset(&racer, (uintptr_t)&race_stop,
+	ASSERT_EQ(0, target_memset(racer, (uintptr_t)&race_stop,
 				   sizeof(race_stop), 1));
 	deadline = now_s() + 10;
 	while (!stopped && now_s() < deadline)
-		ASSERT_EQ(0, target_copy_out(&racer, (uintptr_t)&race_stopped,
+		ASSERT_EQ(0, target_copy_out(racer, (uintptr_t)&race_stopped,
 					     sizeof(stopped), &stopped));
 	ASSERT_EQ(1u, stopped);
-	ASSERT_EQ(0, target_copy_out(&racer, (uintptr_t)&race_count,
+	ASSERT_EQ(0, target_copy_out(racer, (uintptr_t)&race_count,
 				     sizeof(count), &count));
-	ASSERT_EQ(0, target_copy_out(&racer, (uintptr_t)&race_word,
+	ASSERT_EQ(0, target_copy_out(racer, (uintptr_t)&race_word,
 				     sizeof(word), &word));
 	ASSERT_EQ(last >> RACE_TAG_SHIFT, word >> RACE_TAG_SHIFT);
 	seen += word - last;
@@ -886,7 +892,6 @@ TEST_F_TIMEOUT(child, exchange_is_atomic_against_an_incrementing_thread, 60)
 	/* The race ran: the writer moved the word between exchanges. */
 	ASSERT_LT(0u, moved);
 	ASSERT_LT(100u, k);
-	target_kill(&racer);
 }
 
 /*
@@ -1545,15 +1550,17 @@ TEST_F_TIMEOUT(child, a_thousand_breakpoints_in_one_call, 120)
 	static uint8_t text[BP_SLOTS * BP_STRIDE];
 	/* Static: the target's runner thread uses its copy of it. */
 	static struct bp_runner r;
-	struct target bp = TARGET_NONE;
+	struct target *bp = &self->target;
 	uint64_t base = (uintptr_t)zxmem_bp_slots;
 	unsigned int i;
 	size_t done;
 
 	ASSERT_EQ(0, pipe(r.cmd));
 	ASSERT_EQ(0, pipe(r.answer));
-	ASSERT_EQ(0, target_spawn_prepared(&bp, start_bp_runner, &r));
-	ASSERT_EQ(0, target_trace(&bp));
+	/* The fixture's target, again with the runner (see the race above). */
+	target_kill(bp);
+	ASSERT_EQ(0, target_spawn_prepared(bp, start_bp_runner, &r));
+	ASSERT_EQ(0, target_trace(bp));
 	/* Untouched, every slot returns. */
 	ASSERT_EQ(0, bp_trapped_slots(&r));
 
@@ -1562,7 +1569,7 @@ TEST_F_TIMEOUT(child, a_thousand_breakpoints_in_one_call, 120)
 		segs[i].old = (uintptr_t)&olds[i];
 	}
 	ASSERT_STATUS(ZX_OK, zxmem_process_write_memory_vec(
-			bp.pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
+			bp->pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
 	ASSERT_EQ((size_t)BP_SLOTS, done);
 	for (i = 0; i < BP_SLOTS; i++) {
 		ASSERT_SEG(ZX_OK, 1, segs[i]);
@@ -1580,16 +1587,15 @@ TEST_F_TIMEOUT(child, a_thousand_breakpoints_in_one_call, 120)
 		segs[i].old = (uintptr_t)&olds2[i];
 	}
 	ASSERT_STATUS(ZX_OK, zxmem_process_write_memory_vec(
-			bp.pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
+			bp->pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
 	ASSERT_EQ((size_t)BP_SLOTS, done);
 	for (i = 0; i < BP_SLOTS; i++) {
 		ASSERT_SEG(ZX_OK, 1, segs[i]);
 		ASSERT_EQ(0xcc, olds2[i]);
 	}
 	ASSERT_EQ(0, bp_trapped_slots(&r));
-	ASSERT_EQ(0, target_copy_out(&bp, base, sizeof(text), text));
+	ASSERT_EQ(0, target_copy_out(bp, base, sizeof(text), text));
 	ASSERT_EQ(0, memcmp(zxmem_bp_slots, text, sizeof(text)));
-	target_kill(&bp);
 }
 
 /* The trace events: one record per batched call, of the whole call. */
