@@ -77,7 +77,8 @@ DEBUG_KERNEL = 7.2-debug
 # the run met the coverage goal, and fails it if not, unless this is 0.
 COVERAGE_GATE ?= 1
 COVERAGE_HTML ?=
-UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h
+UAPI_HEADERS = uapi/linux/zxmem.h uapi/zircon/errors.h uapi/zircon/syscalls.h \
+	       uapi/zxmem/vec.h
 
 # The one version number: the first line of VERSION.  MODULE_VERSION()
 # gets it through Kbuild; dkms.conf and debian/changelog are checked
@@ -169,7 +170,7 @@ uninstall: uninstall-data
 INSTALLED_DATA = $(UDEVRULESDIR)/60-zxmem.rules $(SYSUSERSDIR)/zxmem.conf \
 	$(MODPROBEDIR)/zxmem.conf $(INCLUDEDIR)/zircon/syscalls.h \
 	$(INCLUDEDIR)/zircon/errors.h $(INCLUDEDIR)/linux/zxmem.h \
-	$(PKGCONFIGDIR)/zxmem.pc \
+	$(INCLUDEDIR)/zxmem/vec.h $(PKGCONFIGDIR)/zxmem.pc \
 	$(BINDIR)/$(notdir $(ZXMEM_CMD)) \
 	$(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 install-data: $(ZXMEM_CMD) $(MAN_PAGES)
@@ -179,6 +180,7 @@ install-data: $(ZXMEM_CMD) $(MAN_PAGES)
 	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/zircon \
 		uapi/zircon/syscalls.h uapi/zircon/errors.h
 	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/linux uapi/linux/zxmem.h
+	install -D -m 0644 -t $(DESTDIR)$(INCLUDEDIR)/zxmem uapi/zxmem/vec.h
 	@mkdir -p $(DESTDIR)$(PKGCONFIGDIR)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(ZXMEM_VERSION)|' \
 		data/zxmem.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/zxmem.pc

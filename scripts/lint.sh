@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 
 kernel_sources=(zxmem.c zxmem_kunit.c zxmem_ioctl.h zxmem_compat.h zxmem_trace.h)
 uapi_kernel=(uapi/linux/zxmem.h uapi/zircon/errors.h)
-uapi_user=(uapi/zircon/syscalls.h)
+uapi_user=(uapi/zircon/syscalls.h uapi/zxmem/vec.h)
 codespell_dict=$(dpkg -L codespell 2>/dev/null | grep '/dictionary.txt$' | head -n 1)
 
 n=0
@@ -64,6 +64,24 @@ headers_c90() {
 	for h in "${uapi_kernel[@]}"; do
 		gcc -std=c90 -Wall -Werror -fsyntax-only -I "$repo/uapi" -x c \
 			"$repo/$h" || return 1
+	done
+}
+
+# The user-space headers in every language a caller may use: C99 and C11
+# strictly, gnu89, C++, 32-bit.
+headers_user() {
+	local h
+
+	for h in "${uapi_user[@]}"; do
+		printf '#include <%s>\n' "${h#uapi/}" >"$work/user.c" || return 1
+		gcc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
+			-I "$repo/uapi" "$work/user.c" &&
+			gcc -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only \
+				-I "$repo/uapi" "$work/user.c" &&
+			gcc -m32 -std=c99 -pedantic -Wall -Wextra -Werror \
+				-fsyntax-only -I "$repo/uapi" "$work/user.c" &&
+			g++ -pedantic -Wall -Wextra -Werror -fsyntax-only \
+				-I "$repo/uapi" -x c++ "$work/user.c" || return 1
 	done
 }
 
@@ -190,6 +208,7 @@ gate gcc_fanalyzer kbuild KCFLAGS="-fanalyzer -Werror"
 gate coccicheck_report coccicheck
 gate uapi_headers_c90 headers_c90
 gate uapi_headers_spdx spdx
+gate uapi_user_headers_c99_cxx headers_user
 gate kernel_doc "$ksrc/scripts/kernel-doc" -none -Werror \
 	"${uapi_kernel[@]}" "${uapi_user[@]}" zxmem_ioctl.h zxmem_compat.h
 gate checkpatch_strict_command checkpatch "${cmd_sources[@]/#/$repo/}"

@@ -72,7 +72,7 @@ done
 state() {
 	find /usr/src /var/lib/dkms /lib/modules /usr/lib/udev/rules.d \
 		/usr/lib/modprobe.d /usr/lib/sysusers.d /usr/include/zircon \
-		/usr/include/linux/zxmem.h /usr/share/pkgconfig /usr/bin/zxmem \
+		/usr/include/linux/zxmem.h /usr/include/zxmem /usr/share/pkgconfig /usr/bin/zxmem \
 		-path '/lib/modules/*/kernel' -prune -o -print 2>/dev/null |
 		grep -v -e '/modules\.[a-z.]*$' | LC_ALL=C sort
 	getent group zxmem
@@ -117,7 +117,7 @@ expected_files() {
 		usr/lib/udev/rules.d/60-zxmem.rules usr/lib/sysusers.d/zxmem.conf \
 		usr/lib/modprobe.d/zxmem.conf usr/include/zircon/syscalls.h \
 		usr/include/zircon/errors.h usr/include/linux/zxmem.h \
-		usr/share/pkgconfig/zxmem.pc
+		usr/include/zxmem/vec.h usr/share/pkgconfig/zxmem.pc
 	echo usr/bin/zxmem
 	for m in man/*.in; do
 		m=${m%.in}
@@ -217,7 +217,7 @@ done < <(awk '!/^#/ && NF && $1 !~ /-debug$/' "$here/kernels.conf")
 # The development package: a program on the installed headers.
 # shellcheck disable=SC2046 # pkg-config's flags are words
 headers_work() {
-	printf '%s\n' '#include <zircon/syscalls.h>' \
+	printf '%s\n' '#include <zircon/syscalls.h>' '#include <zxmem/vec.h>' \
 		'int main(void) { return zx_status_get_string(ZX_OK)[0] != 90; }' \
 		>"$out/api.c" &&
 		cc -Wall -Werror $(pkg-config --cflags zxmem) -o "$out/api" "$out/api.c" &&

@@ -29,6 +29,7 @@
 
 #include <linux/zxmem.h>
 #include <zircon/syscalls.h>
+#include <zxmem/vec.h>
 
 /* The 6.1 harness has an unused parameter; -Wextra -Werror would stop. */
 #pragma GCC diagnostic push
@@ -208,6 +209,96 @@ TEST_F(compat, bad_struct_is_efault_and_unknown_command_enotty)
 			    &io));
 	ASSERT_EQ(ENOTTY, errno);
 	ASSERT_EQ(STATUS_UNTOUCHED, io.status);
+}
+
+/* The batched calls' structs and numbers are the 64-bit ones too. */
+TEST_F(compat, vec_layout_is_the_64bit_one)
+{
+	ASSERT_EQ(48u, sizeof(struct zxmem_segment));
+	ASSERT_EQ(16u, offsetof(struct zxmem_segment, old));
+	ASSERT_EQ(24u, offsetof(struct zxmem_segment, size));
+	ASSERT_EQ(32u, offsetof(struct zxmem_segment, actual));
+	ASSERT_EQ(40u, offsetof(struct zxmem_segment, status));
+	ASSERT_EQ(44u, offsetof(struct zxmem_segment, reserved));
+	ASSERT_EQ(40u, sizeof(struct zxmem_vec));
+	ASSERT_EQ(8u, offsetof(struct zxmem_vec, count));
+	ASSERT_EQ(20u, offsetof(struct zxmem_vec, status));
+	ASSERT_EQ(24u, offsetof(struct zxmem_vec, done));
+	ASSERT_EQ(32u, offsetof(struct zxmem_vec, actual));
+	ASSERT_EQ(0xc028ba02u, ZXMEM_IOC_WRITE_MEMORY_VEC);
+	ASSERT_EQ(0xc028ba03u, ZXMEM_IOC_READ_MEMORY_VEC);
+}
+
+static void compat_seg(struct zxmem_segment *s, uint64_t vaddr,
+		       uint64_t buffer, uint64_t old, uint64_t size)
+{
+	memset(s, 0, sizeof(*s));
+	s->vaddr = vaddr;
+	s->buffer = buffer;
+	s->old = old;
+	s->size = size;
+	s->actual = ACTUAL_UNTOUCHED;
+	s->status = STATUS_UNTOUCHED;
+}
+
+/*
+ * A batched exchange and read from a 32-bit caller: the old bytes come
+ * back, a segment whose buffer has its upper half set is refused alone
+ * (the half is kept), and an array pointer with it set cannot be read.
+ */
+TEST_F(compat, vec_exchange_and_read_keep_upper_halves)
+{
+	static uint8_t old[2 * 64], back[2 * 64];
+	struct zxmem_segment segs[3];
+	struct zxmem_vec vec;
+	size_t done = 0;
+	unsigned int i;
+
+	ASSERT_EQ(0, target_trace(&self->target));
+	fill_pattern(self->buf, LEN, SEED_NEW);
+	compat_seg(&segs[0], self->region, (uintptr_t)self->buf,
+		   (uintptr_t)old, 64);
+	compat_seg(&segs[1], self->region + 4096,
+		   HIGH_BIT | (uintptr_t)self->buf, (uintptr_t)(old + 64), 64);
+	compat_seg(&segs[2], self->region + 8192 - 3, (uintptr_t)self->buf,
+		   (uintptr_t)(old + 64), 64);
+	ASSERT_EQ(ZX_OK, zxmem_process_write_memory_vec(self->target.pidfd,
+							segs, 3,
+							ZXMEM_VEC_EXCHANGE,
+							&done));
+	ASSERT_EQ(3u, done);
+	ASSERT_STATUS(ZX_OK, segs[0].status);
+	ASSERT_EQ(64u, segs[0].actual);
+	ASSERT_STATUS(ZX_ERR_INVALID_ARGS, segs[1].status);
+	ASSERT_EQ(ACTUAL_UNTOUCHED, segs[1].actual);
+	ASSERT_STATUS(ZX_OK, segs[2].status);
+	ASSERT_EQ(64u, segs[2].actual);
+	ASSERT_EQ(0, count_mismatches(old, 64, SEED_OLD));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(pattern_byte(SEED_OLD, 8192 - 3 + i), old[64 + i]);
+	/* The refused segment's range keeps the region's own bytes. */
+	ASSERT_EQ(0, target_copy_out(&self->target, self->region + 4096, 64,
+				     back));
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(pattern_byte(SEED_OLD, 4096 + i), back[i]);
+
+	compat_seg(&segs[0], self->region, (uintptr_t)back, 0, 64);
+	compat_seg(&segs[1], self->region + 8192 - 3,
+		   (uintptr_t)(back + 64), 0, 64);
+	ASSERT_EQ(ZX_OK, zxmem_process_read_memory_vec(self->target.pidfd,
+						       segs, 2, 0, &done));
+	ASSERT_EQ(2u, done);
+	ASSERT_EQ(0, count_mismatches(back, 64, SEED_NEW));
+	ASSERT_EQ(0, count_mismatches(back + 64, 64, SEED_NEW));
+
+	memset(&vec, 0, sizeof(vec));
+	vec.segments = HIGH_BIT | (uintptr_t)segs;
+	vec.count = 2;
+	vec.handle = self->target.pidfd;
+	vec.status = STATUS_UNTOUCHED;
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_EQ(EFAULT, errno);
 }
 
 /*
