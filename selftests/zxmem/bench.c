@@ -97,10 +97,10 @@
 /* PTRACE_POKEDATA/PEEKDATA move a word per call: only up to this size. */
 #define PTRACE_MAX	(64 * KIB)
 /* A sample lasts at least this long (k calls, k >= 1). */
-#define SAMPLE_NS	(20 * NSEC_PER_MSEC)
+#define SAMPLE_NS	(10 * NSEC_PER_MSEC)
 /* The warm-up estimates the time of one call over at least this long. */
 #define CALIBRATE_NS	(10 * NSEC_PER_MSEC)
-#define MAX_SAMPLES	32
+#define MAX_SAMPLES	64
 
 /* The concurrency section: writer threads, each with its own target. */
 #define NR_WRITERS		4
@@ -118,11 +118,11 @@ static const struct {
 	const char *name;
 	unsigned int samples;
 } sizes[] = {
-	{ 8, "8B", 31 },
-	{ 512, "512B", 31 },
-	{ 4 * KIB, "4KiB", 31 },
-	{ 64 * KIB, "64KiB", 31 },
-	{ 1 * MIB, "1MiB", 31 },
+	{ 8, "8B", 61 },
+	{ 512, "512B", 61 },
+	{ 4 * KIB, "4KiB", 61 },
+	{ 64 * KIB, "64KiB", 61 },
+	{ 1 * MIB, "1MiB", 61 },
 	{ 16 * MIB, "16MiB", 21 },
 	{ 64 * MIB, "64MiB", 11 },
 };
@@ -847,7 +847,7 @@ static void print_concurrency(void)
 /* The breakpoint section's sites, and the peers it is measured against. */
 enum { SITE_TEXT, SITE_RODATA, NR_SITES };
 enum { BP_ZXMEM, BP_PROCMEM, BP_PTRACE, NR_BP_METHODS };
-#define BP_SAMPLES	21
+#define BP_SAMPLES	61
 
 /* The sites, in the target too (it is a fork of the bench).  Never run. */
 __attribute__((noinline, used, aligned(4096))) static void bp_text(void)
@@ -1002,7 +1002,7 @@ static void print_breakpoints(void)
 #define BPS_PAGE	4096
 #define BPS_LEN		((size_t)NR_BPS * BPS_PAGE)
 #define BPS_SEED	0x3c
-#define VEC_SAMPLES	21
+#define VEC_SAMPLES	41
 #define INT3		0xcc
 
 enum { INSTALL, REMOVE, NR_PHASES };
