@@ -124,24 +124,35 @@ struct zxmem_file {
 	struct zxmem_link links[ZXMEM_LINKS];
 };
 
+/*
+ * One range of a call: the single call's, or one segment of a batched one.
+ * Its pages, when the checks' walk pinned them, are a run of call->pages.
+ */
+struct zxmem_range {
+	unsigned long vaddr;
+	void __user *buffer;
+	void __user *old;	/* an exchange's: where replaced bytes go */
+	size_t len;		/* bytes the checks allow, <= the size */
+	long pin_error;		/* the first batch's GUP error, if any */
+	bool buffer_ready;	/* one batch's request, its buffer faulted in */
+	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
+	long prepinned;		/* pages the checks' walk pinned, unused */
+	unsigned long prepinned_exec;	/* which of them are executable */
+	struct page **pages;	/* where they are */
+	struct zxmem_retries retries;	/* of faults on the caller's buffer */
+};
+
 /* Everything one call holds; zxmem_release() lets go of it. */
 struct zxmem_call {
 	struct zxmem_file *file;
 	bool write;
+	bool exchange;		/* a batched write with ZXMEM_VEC_EXCHANGE */
 	bool may_force;		/* a write may go where VM_WRITE is not */
 	struct zxmem_caller caller;
 	struct task_struct *target;	/* the thread group's leader */
 	struct mm_struct *mm;
-	unsigned long vaddr;
-	void __user *buffer;
-	size_t len;		/* bytes the checks allow, <= buffer_size */
-	long pin_error;		/* the first batch's GUP error, if any */
-	bool buffer_ready;	/* one batch's request, its buffer faulted in */
-	long prepinned;		/* pages[] the checks' walk pinned, unused */
-	unsigned long prepinned_exec;	/* which of them are executable */
+	unsigned long pool_used;	/* of pages[], by prepinned ranges */
 	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
-	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
-	struct zxmem_retries retries;	/* of faults on the caller's buffer */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -504,68 +515,110 @@ static bool zxmem_vma_is_vdso(struct vm_area_struct *vma)
 	return zxmem_is_vdso_name(name);
 }
 
-/* Pin the one batch of a request, mmap lock held (zxmem_check_region()). */
-static void zxmem_prepin(struct zxmem_call *call, unsigned long exec)
+/*
+ * Pin a range's one batch into the free part of call->pages, mmap lock
+ * held (zxmem_walk_region()).
+ */
+static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
+			 unsigned long exec)
 {
 	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
-	size_t offset = offset_in_page(call->vaddr);
-	unsigned long nr = zxmem_pages_spanned(offset, call->len);
+	size_t offset = offset_in_page(r->vaddr);
+	unsigned long nr = zxmem_pages_spanned(offset, r->len);
+	struct page **pages = call->pages + call->pool_used;
 	long pinned;
 
-	pinned = zxmem_pin_user_pages_remote(call->mm, call->vaddr - offset, nr,
-					     gup_flags, call->pages, NULL);
+	pinned = zxmem_pin_user_pages_remote(call->mm, r->vaddr - offset, nr,
+					     gup_flags, pages, NULL);
 	if (pinned > 0) {
-		call->prepinned = pinned;
-		call->prepinned_exec = exec;
+		r->pages = pages;
+		r->prepinned = pinned;
+		r->prepinned_exec = exec;
+		call->pool_used += pinned;
 	}
 }
 
 /*
- * Small requests, one batch: is the caller's buffer usable as it stands
- * (accessible; for a write, readable now)?  Then zxmem_check_region() may
- * pin at once and zxmem_check_buffer() has nothing left to find.  The
- * answer changes nothing, in the target or in the status: a buffer that
- * is not ready takes the general path, which judges it after the region,
- * as the table orders it.
+ * Fault in an exchange's @old buffer for writing, as get_user_pages_fast()
+ * does it: without storing to it (fault_in_writeable() stores zeroes), so
+ * a call refused later leaves it as it was.
+ *
+ * Return: ZX_OK, ZX_ERR_NO_MEMORY if the kernel has no page for it, else
+ * ZX_ERR_INVALID_ARGS.
  */
-static void zxmem_ready_buffer(struct zxmem_call *call, u64 size)
+static int zxmem_fault_in_old(struct zxmem_range *r, size_t from)
 {
-	if (zxmem_pages_spanned(offset_in_page(call->vaddr), size) >
-	    ZXMEM_PIN_BATCH)
-		return;
-	if (!access_ok(call->buffer, size))
-		return;
-	call->buffer_ready = !call->write ||
-			     !zxmem_fault_in_readable(call->buffer, size);
+	unsigned long addr = (unsigned long)r->old + from;
+	unsigned long end = (unsigned long)r->old + r->len;
+	struct page *page;
+	int ret;
+
+	for (addr &= PAGE_MASK; addr < end; addr += PAGE_SIZE) {
+		ret = get_user_pages_fast(addr, 1, FOLL_WRITE, &page);
+		if (ret == -ENOMEM)
+			return ZX_ERR_NO_MEMORY;
+		if (ret != 1)
+			return ZX_ERR_INVALID_ARGS;
+		put_page(page);
+	}
+	return ZX_OK;
 }
 
 /*
- * One walk over the VMAs the request touches, under the mmap lock:
- * refuse a write that touches the vDSO, find the mapping of the first byte
- * and how far the copy can run through adjacent usable mappings.  This
- * decides the status; each batch of the copy decides again, on the VMAs
- * of the pages it pins (zxmem_batch_reach()).
+ * Small requests, one batch: is the caller's buffer usable as it stands
+ * (accessible; for a write, readable now; for an exchange, its old buffer
+ * writable now)?  Then zxmem_walk_region() may pin at once and
+ * zxmem_check_buffer() has nothing left to find.  The answer changes
+ * nothing, in the target or in the status: a buffer that is not ready
+ * takes the general path, which judges it after the region, as the table
+ * orders it.
  */
-static int zxmem_check_region(struct zxmem_call *call, u64 size)
+static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
+			       u64 size)
 {
-	unsigned long start = call->vaddr;
+	r->buffer_ready = false;
+	if (zxmem_pages_spanned(offset_in_page(r->vaddr), size) >
+	    ZXMEM_PIN_BATCH)
+		return;
+	if (!access_ok(r->buffer, size))
+		return;
+	if (call->write && zxmem_fault_in_readable(r->buffer, size))
+		return;
+	if (call->exchange) {
+		r->len = size;
+		if (!access_ok(r->old, size) || zxmem_fault_in_old(r, 0))
+			return;
+	}
+	r->buffer_ready = true;
+}
+
+/*
+ * One walk over the VMAs a range touches, under the mmap lock: refuse a
+ * write that touches the vDSO, find the mapping of the first byte and how
+ * far the copy can run through adjacent usable mappings.  This decides the
+ * status; each batch of the copy decides again, on the VMAs of the pages
+ * it pins (zxmem_batch_reach()).  A range of one batch whose buffer is
+ * ready is pinned now, under this walk's lock hold, if @room pages of
+ * call->pages are free: the walk is the batch's, and the range takes the
+ * mmap lock once (a batched call's small ranges share one hold).
+ */
+static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
+			     u64 size, unsigned long room)
+{
+	unsigned long start = r->vaddr;
 	unsigned long end = zxmem_range_end(start, size);
 	unsigned long reach = start, exec = 0;
 	struct vm_area_struct *vma;
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
 
-	if (mmap_read_lock_killable(call->mm))
-		return ZX_ERR_BAD_STATE;
 	for (vma = find_vma(call->mm, start);
 	     vma && zxmem_overlaps(start, end, vma->vm_start, vma->vm_end);
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		int vma_status;
 
-		if (call->write && zxmem_vma_is_vdso(vma)) {
-			status = ZX_ERR_ACCESS_DENIED;
-			goto unlock;
-		}
+		if (call->write && zxmem_vma_is_vdso(vma))
+			return ZX_ERR_ACCESS_DENIED;
 		/* Past a hole or a refused mapping: only the vDSO matters. */
 		if (stopped || vma->vm_start > reach) {
 			stopped = true;
@@ -575,7 +628,7 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 					      call->may_force);
 		if (reach == start) {
 			status = vma_status;
-			call->forced_hugetlb = call->write &&
+			r->forced_hugetlb = call->write &&
 				(vma->vm_flags & (VM_HUGETLB | VM_WRITE)) ==
 				VM_HUGETLB;
 		}
@@ -583,7 +636,7 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 			stopped = true;
 			continue;
 		}
-		if (call->buffer_ready && (vma->vm_flags & VM_EXEC))
+		if (r->buffer_ready && (vma->vm_flags & VM_EXEC))
 			exec |= zxmem_page_bits(start & PAGE_MASK,
 						max(vma->vm_start, start),
 						min(vma->vm_end, end));
@@ -592,15 +645,21 @@ static int zxmem_check_region(struct zxmem_call *call, u64 size)
 		if (reach >= end)
 			break;
 	}
-	call->len = min(reach, end) - start;
-	/*
-	 * A request of one batch whose buffer is ready pins its pages now,
-	 * under this walk's lock hold: the walk is the batch's, and the call
-	 * takes the mmap lock once.
-	 */
-	if (status == ZX_OK && call->buffer_ready)
-		zxmem_prepin(call, exec);
-unlock:
+	r->len = min(reach, end) - start;
+	if (status == ZX_OK && r->buffer_ready &&
+	    zxmem_pages_spanned(offset_in_page(start), r->len) <= room)
+		zxmem_prepin(call, r, exec);
+	return status;
+}
+
+static int zxmem_check_region(struct zxmem_call *call, struct zxmem_range *r,
+			      u64 size)
+{
+	int status;
+
+	if (mmap_read_lock_killable(call->mm))
+		return ZX_ERR_BAD_STATE;
+	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH);
 	mmap_read_unlock(call->mm);
 	return status;
 }
@@ -612,17 +671,19 @@ unlock:
  * apart (-EFAULT, -ENOMEM), and faults the page in if it can.  (So would
  * fixup_user_fault(), under the caller's mmap lock.)  A uaccess may report
  * fewer bytes done than it managed (include/linux/uaccess.h), so the page
- * after the one @offset names is asked about too.
+ * after the one @offset names is asked about too.  An exchange has two
+ * buffers, and either may have faulted: both are asked about.
  *
  * Return: ZX_OK if the copy may go on from @offset: the fault moved past
  * every earlier one, or this is one of ZXMEM_BUFFER_RETRIES retries since
  * it last did.  ZX_ERR_NO_MEMORY if the kernel has no page for the
  * buffer, else ZX_ERR_INVALID_ARGS.
  */
-static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
+static int zxmem_buffer_fault(struct zxmem_call *call, struct zxmem_range *r,
+			      size_t offset)
 {
-	unsigned long addr = (unsigned long)call->buffer + offset;
-	unsigned long end = (unsigned long)call->buffer + call->len;
+	unsigned long addr = (unsigned long)r->buffer + offset;
+	unsigned long end = (unsigned long)r->buffer + r->len;
 	/* A read writes the buffer: it must be writable, as for the uaccess. */
 	unsigned int gup_flags = call->write ? 0 : FOLL_WRITE;
 	struct page *page;
@@ -637,17 +698,23 @@ static int zxmem_buffer_fault(struct zxmem_call *call, size_t offset)
 		put_page(page);
 		addr = PAGE_ALIGN(addr + 1);
 	}
+	if (call->exchange) {
+		ret = zxmem_fault_in_old(r, offset);
+		if (ret != ZX_OK)
+			return ret;
+	}
 
-	return zxmem_may_retry(&call->retries, offset) ? ZX_OK :
-							 ZX_ERR_INVALID_ARGS;
+	return zxmem_may_retry(&r->retries, offset) ? ZX_OK :
+						      ZX_ERR_INVALID_ARGS;
 }
 
-static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
+static int zxmem_check_buffer(struct zxmem_call *call, struct zxmem_range *r,
+			      u64 size)
 {
 	size_t left, done = 0;
 	int status;
 
-	if (!access_ok(call->buffer, size))
+	if (!access_ok(r->buffer, size))
 		return ZX_ERR_INVALID_ARGS;
 	if (!call->write)
 		return ZX_OK;
@@ -656,15 +723,23 @@ static int zxmem_check_buffer(struct zxmem_call *call, u64 size)
 	 * is bad from the start must be refused before the first byte: fault
 	 * it all in now.
 	 */
-	while ((left = zxmem_fault_in_readable(call->buffer + done,
-					       call->len - done))) {
-		done = call->len - left;
-		status = zxmem_buffer_fault(call, done);
+	while ((left = zxmem_fault_in_readable(r->buffer + done,
+					       r->len - done))) {
+		done = r->len - left;
+		status = zxmem_buffer_fault(call, r, done);
+		if (status != ZX_OK)
+			return status;
+	}
+	/* An exchange's old bytes must have somewhere to go, as well. */
+	if (call->exchange) {
+		if (!access_ok(r->old, size))
+			return ZX_ERR_INVALID_ARGS;
+		status = zxmem_fault_in_old(r, 0);
 		if (status != ZX_OK)
 			return status;
 	}
 	/* The copy keeps its own count. */
-	call->retries = (struct zxmem_retries){ 0 };
+	r->retries = (struct zxmem_retries){ 0 };
 	return ZX_OK;
 }
 
@@ -716,41 +791,93 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 }
 
 /*
+ * Bytes an exchange stages in the kernel per step: the new ones, read from
+ * the caller before the target's word is touched, and the old ones,
+ * handed back after.  No fault of the caller's can fall between the read
+ * and the write of a word: both are one cmpxchg() (zxmem_exchange()).
+ */
+#define ZXMEM_STAGE		64
+
+/*
+ * Exchange @len bytes at @kaddr (a kernel mapping of a pinned target page)
+ * with the caller's buffer @done bytes into the range, handing the
+ * replaced bytes to its old buffer.  Old bytes the caller's buffer cannot
+ * take (another of its threads unmapped it) are put back where no store
+ * came since (zxmem_unexchange()), so the target keeps no byte whose
+ * original the caller did not get.  Returns the bytes exchanged and
+ * handed back; sets @buffer_fault if a buffer of the caller's faulted.
+ */
+static size_t zxmem_exchange_step(struct zxmem_range *r, u8 *kaddr,
+				  size_t len, size_t done, bool *buffer_fault)
+{
+	u8 new[ZXMEM_STAGE], old[ZXMEM_STAGE];
+	size_t moved = 0;
+
+	while (moved < len) {
+		size_t n = min_t(size_t, len - moved, ZXMEM_STAGE);
+		size_t got, given;
+
+		/* access_ok() covered both buffers (zxmem_check_buffer()). */
+		got = n - __copy_from_user(new, r->buffer + done + moved, n);
+		zxmem_exchange(kaddr + moved, new, old, got);
+		given = got - __copy_to_user(r->old + done + moved, old, got);
+		if (given < got)
+			zxmem_unexchange(kaddr + moved + given, new + given,
+					 old + given, got - given);
+		moved += given;
+		if (given < n) {
+			*buffer_fault = true;
+			break;
+		}
+	}
+	return moved;
+}
+
+/*
  * Copy between the caller's buffer and @nr pinned pages of the target,
  * starting @offset bytes into the first page.  Returns the bytes moved;
  * sets @buffer_fault if the caller's buffer faulted.
  */
-static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
-			       long nr, unsigned long exec, size_t offset,
-			       size_t len, size_t done, bool *buffer_fault)
+static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
+			       struct page **pages, long nr, unsigned long exec,
+			       size_t offset, size_t len, size_t done,
+			       bool *buffer_fault)
 {
 	size_t moved = 0;
 	long i;
 
 	for (i = 0; i < nr && moved < len; i++, offset = 0) {
 		size_t step = min_t(size_t, PAGE_SIZE - offset, len - moved);
-		void __user *user = call->buffer + done + moved;
-		void *kaddr = zxmem_kmap(pages[i]);
-		unsigned long left;
+		void __user *user = r->buffer + done + moved;
+		u8 *kaddr = zxmem_kmap(pages[i]);
+		size_t stepped;
 
-		if (call->write) {
+		if (call->exchange) {
+			stepped = zxmem_exchange_step(r, kaddr + offset, step,
+						      done + moved,
+						      buffer_fault);
+		} else if (call->write) {
 			/*
 			 * Not copy_from_user(): it zeroes what it could not
 			 * copy, and this is the target's page, not a kernel
 			 * buffer.  access_ok() covered the whole buffer.
 			 */
-			left = __copy_from_user(kaddr + offset, user, step);
+			stepped = step - __copy_from_user(kaddr + offset, user,
+							  step);
+		} else {
+			stepped = step - copy_to_user(user, kaddr + offset,
+						      step);
+		}
+		if (call->write) {
 			flush_dcache_page(pages[i]);
 			/* A breakpoint must be fetched, not a stale line. */
 			if (exec & BIT(i))
-				zxmem_sync_icache(kaddr + offset, step - left);
-		} else {
-			left = copy_to_user(user, kaddr + offset, step);
+				zxmem_sync_icache(kaddr + offset, stepped);
 		}
 		zxmem_kunmap(kaddr);
 
-		moved += step - left;
-		if (left) {
+		moved += stepped;
+		if (stepped < step) {
 			*buffer_fault = true;
 			break;
 		}
@@ -765,28 +892,30 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct page **pages,
  * page comes from call->mm, the mm the checks judged: a concurrent exec
  * cannot redirect a byte into the new image.
  */
-static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
+static size_t zxmem_copy_pinned(struct zxmem_call *call, struct zxmem_range *r,
+				bool *buffer_fault)
 {
 	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
-	struct page **pages = call->pages;
 	size_t done = 0;
 
 	BUILD_BUG_ON(ZXMEM_PIN_BATCH > BITS_PER_LONG);
-	while (done < call->len) {
-		unsigned long addr = call->vaddr + done;
+	while (done < r->len) {
+		unsigned long addr = r->vaddr + done;
 		size_t offset = offset_in_page(addr);
-		size_t want = zxmem_chunk_len(done, call->len,
+		size_t want = zxmem_chunk_len(done, r->len,
 					      ZXMEM_PIN_BATCH * PAGE_SIZE - offset);
+		struct page **pages = call->pages;
 		unsigned long exec;
 		size_t moved;
 		long pinned;
 		int status;
 
-		if (call->prepinned) {
+		if (r->prepinned) {
 			/* The checks' walk pinned this (only) batch. */
-			pinned = call->prepinned;
-			exec = call->prepinned_exec;
-			call->prepinned = 0;
+			pages = r->pages;
+			pinned = r->prepinned;
+			exec = r->prepinned_exec;
+			r->prepinned = 0;
 		} else {
 			if (mmap_read_lock_killable(call->mm))
 				break;
@@ -800,11 +929,11 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 		}
 		if (pinned <= 0) {
 			if (!done)
-				call->pin_error = pinned;
+				r->pin_error = pinned;
 			break;
 		}
 
-		moved = zxmem_copy_pages(call, pages, pinned, exec, offset,
+		moved = zxmem_copy_pages(call, r, pages, pinned, exec, offset,
 					 want, done, buffer_fault);
 		unpin_user_pages_dirty_lock(pages, pinned, call->write);
 		done += moved;
@@ -812,7 +941,7 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 			break;
 		if (*buffer_fault) {
 			/* A bad buffer stops the copy with its status. */
-			status = zxmem_buffer_fault(call, done);
+			status = zxmem_buffer_fault(call, r, done);
 			*buffer_fault = status == ZX_ERR_INVALID_ARGS;
 			if (status != ZX_OK)
 				break;
@@ -823,25 +952,32 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, bool *buffer_fault)
 	return done;
 }
 
-static int zxmem_copy(struct zxmem_call *call, u64 *actual)
+static int zxmem_copy(struct zxmem_call *call, struct zxmem_range *r,
+		      u64 *actual)
 {
 	bool buffer_fault = false;
 	size_t done;
 	int status;
 
-	done = zxmem_copy_pinned(call, &buffer_fault);
+	done = zxmem_copy_pinned(call, r, &buffer_fault);
 
-	status = zxmem_copy_status(done, buffer_fault, call->pin_error,
-				   call->forced_hugetlb);
+	status = zxmem_copy_status(done, buffer_fault, r->pin_error,
+				   r->forced_hugetlb);
 	if (status == ZX_OK)
 		*actual = done;
 	return status;
 }
 
+/* Let go of a range's pages that the checks pinned and no copy used. */
+static void zxmem_range_release(struct zxmem_range *r)
+{
+	if (r->prepinned > 0)
+		unpin_user_pages(r->pages, r->prepinned);
+	r->prepinned = 0;
+}
+
 static void zxmem_release(struct zxmem_call *call)
 {
-	if (call->prepinned > 0)
-		unpin_user_pages(call->pages, call->prepinned);
 	if (call->mm)
 		mmput(call->mm);
 	if (call->target)
@@ -849,21 +985,16 @@ static void zxmem_release(struct zxmem_call *call)
 }
 
 /*
- * The whole call, one step per function, in the order of the table in
- * Documentation/zxmem.rst.
+ * The steps a call takes once for its target, whatever its ranges, in the
+ * order of the table in Documentation/zxmem.rst: the handle, the right,
+ * the state, and (for a write) whether it may force.
  */
-static int zxmem_steps(struct zxmem_call *call, struct file *dev,
-		       const struct zxmem_io *io, u64 *actual)
+static int zxmem_judge_target(struct zxmem_call *call, struct file *dev,
+			      u32 handle)
 {
 	int status;
 
-	if (call->write && !READ_ONCE(enable_debugging_syscalls))
-		return ZX_ERR_NOT_SUPPORTED;
-	status = zxmem_check_args(io);
-	if (status != ZX_OK)
-		return status;
-
-	status = zxmem_resolve_pidfd(call, io->handle);
+	status = zxmem_resolve_pidfd(call, handle);
 	if (status == ZX_OK)
 		status = zxmem_check_relation(call, dev);
 	if (status == ZX_OK)
@@ -872,15 +1003,55 @@ static int zxmem_steps(struct zxmem_call *call, struct file *dev,
 		status = zxmem_check_mm_access(call);
 	if (status == ZX_OK && call->write)
 		zxmem_decide_force(call);
-	if (status == ZX_OK)
-		zxmem_ready_buffer(call, io->buffer_size);
-	if (status == ZX_OK)
-		status = zxmem_check_region(call, io->buffer_size);
-	if (status == ZX_OK && !call->prepinned)
-		status = zxmem_check_buffer(call, io->buffer_size);
-	if (status == ZX_OK)
-		status = zxmem_copy(call, actual);
 	return status;
+}
+
+/* The steps of one range, once its target is judged: region, buffer, copy. */
+static int zxmem_range_steps(struct zxmem_call *call, struct zxmem_range *r,
+			     u64 size, u64 *actual)
+{
+	int status;
+
+	zxmem_ready_buffer(call, r, size);
+	status = zxmem_check_region(call, r, size);
+	if (status == ZX_OK && !r->prepinned)
+		status = zxmem_check_buffer(call, r, size);
+	if (status == ZX_OK)
+		status = zxmem_copy(call, r, actual);
+	zxmem_range_release(r);
+	return status;
+}
+
+/* The whole single call, one step per function, in the table's order. */
+static int zxmem_steps(struct zxmem_call *call, struct file *dev,
+		       const struct zxmem_io *io, u64 *actual)
+{
+	struct zxmem_range r = {
+		.vaddr = io->vaddr,
+		.buffer = u64_to_user_ptr(io->buffer),
+	};
+	int status;
+
+	if (call->write && !READ_ONCE(enable_debugging_syscalls))
+		return ZX_ERR_NOT_SUPPORTED;
+	status = zxmem_check_args(io);
+	if (status == ZX_OK)
+		status = zxmem_judge_target(call, dev, io->handle);
+	if (status == ZX_OK)
+		status = zxmem_range_steps(call, &r, io->buffer_size, actual);
+	return status;
+}
+
+static void zxmem_trace(bool write, u32 handle, u64 vaddr, u64 size,
+			u32 segments, struct task_struct *target, int status,
+			u64 actual)
+{
+	if (write)
+		trace_zxmem_write(handle, vaddr, size, segments, target, status,
+				  actual);
+	else
+		trace_zxmem_read(handle, vaddr, size, segments, target, status,
+				 actual);
 }
 
 /*
@@ -894,17 +1065,307 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 	struct zxmem_call call = {
 		.file = dev->private_data,
 		.write = write,
-		.vaddr = io->vaddr,
-		.buffer = u64_to_user_ptr(io->buffer),
 	};
 	int status = zxmem_steps(&call, dev, io, actual);
 
-	if (write)
-		trace_zxmem_write(io, call.target, status, *actual);
-	else
-		trace_zxmem_read(io, call.target, status, *actual);
+	zxmem_trace(write, io->handle, io->vaddr, io->buffer_size, 1,
+		    call.target, status, *actual);
 	zxmem_release(&call);
 	return status;
+}
+
+/*
+ * Segments a batched call holds in the kernel at once: as many as one
+ * mmap lock hold can pin a page each for.  Their state is allocated once
+ * per call, whatever the count; the array is read a batch at a time.
+ */
+#define ZXMEM_SEG_BATCH		ZXMEM_PIN_BATCH
+
+/* A segment of the batch in hand, as zxmem_vec_batch() works on it. */
+struct zxmem_seg {
+	struct zxmem_range r;
+	int status;
+	u64 actual;
+	bool pending;		/* its fields passed, its region is next */
+	bool judged;		/* its region passed, its copy is next */
+	bool readied;		/* zxmem_ready_buffer() has judged it */
+};
+
+/* Everything a batched call holds besides its zxmem_call. */
+struct zxmem_vec_call {
+	struct zxmem_call call;
+	struct zxmem_segment __user *array;
+	u32 count;
+	bool stop;		/* ZXMEM_VEC_STOP */
+	bool stopped;		/* by STOP, or zxmem_copy_interrupted() */
+	bool loaded;		/* user[] holds the whole array, read once */
+	u64 first_vaddr;	/* for the trace record */
+	u64 total;		/* the valid segments' sizes, added up */
+	u64 budget;		/* what they may still move */
+	u32 done;		/* segments that hold a status */
+	u64 actual;		/* the bytes they moved */
+	struct zxmem_segment user[ZXMEM_SEG_BATCH];
+	struct zxmem_seg seg[ZXMEM_SEG_BATCH];
+};
+
+/*
+ * Read the array once, a batch at a time, and add up the sizes of the
+ * segments whose own fields are valid: the total bound is judged before
+ * any byte moves.  The array is the caller's and may change after this
+ * pass; zxmem_vec_fields() keeps the bound again on what it reads then.
+ *
+ * Return: 0, or -EFAULT if the array cannot be read.
+ */
+static int zxmem_vec_total(struct zxmem_vec_call *v)
+{
+	u32 base, i, n;
+
+	for (base = 0; base < v->count; base += n) {
+		n = min_t(u32, v->count - base, ZXMEM_SEG_BATCH);
+		if (copy_from_user(v->user, v->array + base,
+				   n * sizeof(v->user[0])))
+			return -EFAULT;
+		if (!base)
+			v->first_vaddr = v->user[0].vaddr;
+		for (i = 0; i < n; i++)
+			if (zxmem_check_segment(&v->user[i],
+						v->call.exchange) == ZX_OK)
+				v->total += v->user[i].size;
+	}
+	v->loaded = v->count <= ZXMEM_SEG_BATCH;
+	return 0;
+}
+
+/* The fields of the batch's @n segments: each one's status so far. */
+static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		const struct zxmem_segment *user = &v->user[i];
+		struct zxmem_seg *s = &v->seg[i];
+
+		*s = (struct zxmem_seg){
+			.r.vaddr = user->vaddr,
+			.r.buffer = u64_to_user_ptr(user->buffer),
+			.r.old = u64_to_user_ptr(user->old),
+		};
+		s->status = zxmem_check_segment(user, v->call.exchange);
+		/* Only an array changed under the call gets past the total. */
+		if (s->status == ZX_OK && user->size > v->budget)
+			s->status = ZX_ERR_INVALID_ARGS;
+		if (s->status == ZX_OK)
+			v->budget -= user->size;
+		s->pending = s->status == ZX_OK;
+	}
+}
+
+/*
+ * One mmap lock hold for as many of the batch's segments, from @first on,
+ * as it can serve: each one's region is judged, and pinned when it is
+ * small and its buffer ready, until call->pages is full.  A segment that
+ * needs the general path (zxmem_copy_pinned() pins batches of its own,
+ * into call->pages) ends the hold, as does one that STOP stops at.
+ *
+ * Return: the segment after the last one the hold served.
+ */
+static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
+{
+	struct zxmem_call *call = &v->call;
+	u32 i;
+
+	/* The caller's buffers are faulted in with no lock held, once. */
+	for (i = first; i < n; i++) {
+		if (v->seg[i].pending && !v->seg[i].readied)
+			zxmem_ready_buffer(call, &v->seg[i].r, v->user[i].size);
+		v->seg[i].readied = true;
+	}
+
+	call->pool_used = 0;
+	if (mmap_read_lock_killable(call->mm)) {
+		/*
+		 * A fatal signal: the single call's answer, and the end of the
+		 * call (zxmem_copy_interrupted()).
+		 */
+		if (v->seg[first].pending)
+			v->seg[first].status = ZX_ERR_BAD_STATE;
+		v->seg[first].pending = false;
+		return first + 1;
+	}
+	for (i = first; i < n; i++) {
+		struct zxmem_seg *s = &v->seg[i];
+		u64 size = v->user[i].size;
+
+		if (!s->pending) {
+			if (v->stop && s->status != ZX_OK)
+				break;
+			continue;
+		}
+		/* Room for it in this hold, or the next one will have it. */
+		if (s->r.buffer_ready && i > first &&
+		    zxmem_pages_spanned(offset_in_page(s->r.vaddr), size) >
+		    ZXMEM_PIN_BATCH - call->pool_used) {
+			mmap_read_unlock(call->mm);
+			return i;
+		}
+		s->pending = false;
+		s->status = zxmem_walk_region(call, &s->r, size,
+					      ZXMEM_PIN_BATCH - call->pool_used);
+		if (s->status != ZX_OK) {
+			if (v->stop)
+				break;
+			continue;
+		}
+		s->judged = true;
+		if (!s->r.prepinned)
+			break;
+	}
+	mmap_read_unlock(call->mm);
+	/* It served the segment it stopped at, if it stopped. */
+	return min(i + 1, n);
+}
+
+/*
+ * The batch's @n segments, array index @base on: their fields, then
+ * rounds of one mmap lock hold (zxmem_vec_walk()) and the copies it
+ * judged, in the segments' order, then their statuses back to the caller.
+ *
+ * Return: 0, or -EFAULT if the array cannot be read or written.
+ */
+static int zxmem_vec_batch(struct zxmem_vec_call *v, u32 base, u32 n)
+{
+	struct zxmem_call *call = &v->call;
+	u32 i = 0, end, done = 0;
+
+	if (!v->loaded && copy_from_user(v->user, v->array + base,
+					 n * sizeof(v->user[0])))
+		return -EFAULT;
+	zxmem_vec_fields(v, n);
+
+	while (i < n && !v->stopped) {
+		end = zxmem_vec_walk(v, i, n);
+		for (; i < end; i++) {
+			struct zxmem_seg *s = &v->seg[i];
+
+			if (v->stopped) {
+				zxmem_range_release(&s->r);
+				continue;
+			}
+			if (s->judged && !s->r.prepinned)
+				s->status = zxmem_check_buffer(call, &s->r,
+							       v->user[i].size);
+			if (s->judged && s->status == ZX_OK)
+				s->status = zxmem_copy(call, &s->r, &s->actual);
+			zxmem_range_release(&s->r);
+			done = i + 1;
+			if (s->status == ZX_OK)
+				v->actual += s->actual;
+			v->stopped = (v->stop && s->status != ZX_OK) ||
+				     zxmem_copy_interrupted(call);
+		}
+	}
+
+	/* Only each segment's status, and its actual on ZX_OK, go back. */
+	for (i = 0; i < done; i++) {
+		struct zxmem_segment __user *seg = v->array + base + i;
+
+		if (put_user(v->seg[i].status, &seg->status))
+			return -EFAULT;
+		if (v->seg[i].status == ZX_OK &&
+		    put_user(v->seg[i].actual, &seg->actual))
+			return -EFAULT;
+	}
+	v->done = base + done;
+	return 0;
+}
+
+/*
+ * The whole batched call: the gate and its own fields; the total, which
+ * reads the array; the target, judged once (zxmem_judge_target()); then
+ * each segment, whose status is what the single call with its range would
+ * answer, because it takes the same steps (zxmem_walk_region(),
+ * zxmem_check_buffer(), zxmem_copy()) on the same judged mm.
+ *
+ * Return: 0 with the call's status in @status, or -EFAULT.
+ */
+static int zxmem_vec_steps(struct zxmem_vec_call *v, struct file *dev,
+			   const struct zxmem_vec *vec, int *status)
+{
+	u32 base;
+	int ret;
+
+	*status = ZX_ERR_NOT_SUPPORTED;
+	if (v->call.write && !READ_ONCE(enable_debugging_syscalls))
+		return 0;
+	*status = zxmem_check_vec(vec, v->call.write);
+	if (*status != ZX_OK)
+		return 0;
+	ret = zxmem_vec_total(v);
+	if (ret)
+		return ret;
+	if (v->total > ZXMEM_MAX_TRANSFER) {
+		*status = ZX_ERR_INVALID_ARGS;
+		return 0;
+	}
+	v->budget = v->total;
+
+	*status = zxmem_judge_target(&v->call, dev, vec->handle);
+	for (base = 0; *status == ZX_OK && base < v->count && !v->stopped;
+	     base += ZXMEM_SEG_BATCH) {
+		ret = zxmem_vec_batch(v, base, min_t(u32, v->count - base,
+						     ZXMEM_SEG_BATCH));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
+			    bool write)
+{
+	int status = ZX_ERR_NO_MEMORY;
+	struct zxmem_vec_call *v;
+	struct zxmem_vec vec;
+	u64 actual = 0;
+	u32 done = 0;
+	int ret = 0;
+
+	if (copy_from_user(&vec, uvec, sizeof(vec)))
+		return -EFAULT;
+
+	/* Of a fixed size, whatever the count: the batch in hand. */
+	v = kmalloc(sizeof(*v), GFP_KERNEL);
+	if (v) {
+		*v = (struct zxmem_vec_call){
+			.call.file = file->private_data,
+			.call.write = write,
+			.call.exchange = vec.flags & ZXMEM_VEC_EXCHANGE,
+			.array = u64_to_user_ptr(vec.segments),
+			.count = vec.count,
+			.stop = vec.flags & ZXMEM_VEC_STOP,
+		};
+		ret = zxmem_vec_steps(v, file, &vec, &status);
+		/* A call refused as a whole leaves no segment's status. */
+		if (status == ZX_OK) {
+			done = v->done;
+			actual = v->actual;
+		}
+		/* Every call that was judged leaves its record. */
+		if (!ret || v->call.target)
+			zxmem_trace(write, vec.handle, v->first_vaddr, v->total,
+				    vec.count, v->call.target, status, actual);
+		zxmem_release(&v->call);
+		kfree(v);
+		if (ret)
+			return ret;
+	}
+
+	/* Only these three fields go back: no other byte is ever written. */
+	if (put_user(status, &uvec->status) || put_user(done, &uvec->done))
+		return -EFAULT;
+	if (status == ZX_OK && put_user(actual, &uvec->actual))
+		return -EFAULT;
+	return 0;
 }
 
 /*
@@ -920,6 +1381,20 @@ static_assert(offsetof(struct zxmem_io, handle) == 32);
 static_assert(offsetof(struct zxmem_io, flags) == 36);
 static_assert(offsetof(struct zxmem_io, status) == 40);
 static_assert(offsetof(struct zxmem_io, reserved) == 44);
+static_assert(sizeof(struct zxmem_segment) == 48);
+static_assert(offsetof(struct zxmem_segment, old) == 16);
+static_assert(offsetof(struct zxmem_segment, size) == 24);
+static_assert(offsetof(struct zxmem_segment, actual) == 32);
+static_assert(offsetof(struct zxmem_segment, status) == 40);
+static_assert(offsetof(struct zxmem_segment, reserved) == 44);
+static_assert(sizeof(struct zxmem_vec) == 40);
+static_assert(offsetof(struct zxmem_vec, count) == 8);
+static_assert(offsetof(struct zxmem_vec, handle) == 12);
+static_assert(offsetof(struct zxmem_vec, flags) == 16);
+static_assert(offsetof(struct zxmem_vec, status) == 20);
+static_assert(offsetof(struct zxmem_vec, done) == 24);
+static_assert(offsetof(struct zxmem_vec, reserved) == 28);
+static_assert(offsetof(struct zxmem_vec, actual) == 32);
 static_assert(ZX_OK == 0 && ZX_ERR_NOT_SUPPORTED == -2 &&
 	      ZX_ERR_NO_MEMORY == -4 && ZX_ERR_INVALID_ARGS == -10 &&
 	      ZX_ERR_BAD_HANDLE == -11 && ZX_ERR_WRONG_TYPE == -12 &&
@@ -940,8 +1415,16 @@ static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY) != sizeof(io));
 	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_READ_MEMORY) != sizeof(io));
 	BUILD_BUG_ON(ZXMEM_IOC_WRITE_MEMORY == ZXMEM_IOC_READ_MEMORY);
+	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_WRITE_MEMORY_VEC) !=
+		     sizeof(struct zxmem_vec));
+	BUILD_BUG_ON(_IOC_SIZE(ZXMEM_IOC_READ_MEMORY_VEC) !=
+		     sizeof(struct zxmem_vec));
 
 	switch (cmd) {
+	case ZXMEM_IOC_WRITE_MEMORY_VEC:
+	case ZXMEM_IOC_READ_MEMORY_VEC:
+		return zxmem_ioctl_vec(file, (struct zxmem_vec __user *)arg,
+				       cmd == ZXMEM_IOC_WRITE_MEMORY_VEC);
 	case ZXMEM_IOC_WRITE_MEMORY:
 		write = true;
 		break;

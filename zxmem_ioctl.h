@@ -10,6 +10,7 @@
 #ifndef _ZXMEM_IOCTL_H
 #define _ZXMEM_IOCTL_H
 
+#include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/minmax.h>
@@ -43,6 +44,145 @@ static inline int zxmem_check_args(const struct zxmem_io *io)
 	if (BITS_PER_LONG == 32 && upper_32_bits(io->vaddr | io->buffer))
 		return ZX_ERR_INVALID_ARGS;
 	return ZX_OK;
+}
+
+/* The flags a batched call may carry. */
+#define ZXMEM_VEC_FLAGS		(ZXMEM_VEC_EXCHANGE | ZXMEM_VEC_STOP)
+
+/**
+ * zxmem_check_vec() - validate a batched request's own fields
+ * @vec: the request as copied from user space
+ * @write: the request writes
+ *
+ * Return: ZX_OK, or ZX_ERR_INVALID_ARGS for unknown flags, an exchange
+ * that does not write, a non-zero reserved field, no array, a count of 0
+ * or above %ZXMEM_MAX_SEGMENTS, or (on a 32-bit kernel) an array above
+ * 4 GiB.
+ */
+static inline int zxmem_check_vec(const struct zxmem_vec *vec, bool write)
+{
+	if ((vec->flags & ~ZXMEM_VEC_FLAGS) || vec->reserved)
+		return ZX_ERR_INVALID_ARGS;
+	if ((vec->flags & ZXMEM_VEC_EXCHANGE) && !write)
+		return ZX_ERR_INVALID_ARGS;
+	if (!vec->segments || !vec->count || vec->count > ZXMEM_MAX_SEGMENTS)
+		return ZX_ERR_INVALID_ARGS;
+	if (BITS_PER_LONG == 32 && upper_32_bits(vec->segments))
+		return ZX_ERR_INVALID_ARGS;
+	return ZX_OK;
+}
+
+/**
+ * zxmem_check_segment() - validate one segment's fields
+ * @seg: the segment as copied from user space
+ * @exchange: the call has %ZXMEM_VEC_EXCHANGE
+ *
+ * The checks of zxmem_check_args() for the segment's range, and @old given
+ * exactly when the call exchanges.
+ *
+ * Return: ZX_OK or ZX_ERR_INVALID_ARGS.
+ */
+static inline int zxmem_check_segment(const struct zxmem_segment *seg,
+				      bool exchange)
+{
+	if (seg->reserved || !seg->buffer || exchange != !!seg->old)
+		return ZX_ERR_INVALID_ARGS;
+	if (!seg->size || seg->size > ZXMEM_MAX_TRANSFER)
+		return ZX_ERR_INVALID_ARGS;
+	if (BITS_PER_LONG == 32 &&
+	    upper_32_bits(seg->vaddr | seg->buffer | seg->old))
+		return ZX_ERR_INVALID_ARGS;
+	return ZX_OK;
+}
+
+/*
+ * One machine word of a page, seen as its bytes, so that merging bytes
+ * into it does not depend on the byte order.
+ */
+union zxmem_word {
+	unsigned long word;
+	u8 bytes[sizeof(unsigned long)];
+};
+
+/**
+ * zxmem_exchange() - replace bytes, returning the ones replaced
+ * @dst: the bytes to replace (in a kernel mapping of the target's page)
+ * @new: the bytes to store
+ * @old: out: the bytes each store replaced
+ * @len: how many
+ *
+ * Word by word: each aligned machine word that [@dst, @dst + @len) touches
+ * is read and replaced by one cmpxchg(), retried until no other store to
+ * the word came between, so each byte of @old is the value the store of
+ * the byte replaced.  A concurrent store by anyone (a thread of the target,
+ * GUP, another zxmem call) to those bytes lands wholly before or wholly
+ * after ours: it is in @old, or it overwrites the new byte, never lost in
+ * between.  Segments longer than a word are exchanged one word at a time,
+ * not in one step.
+ */
+static inline void zxmem_exchange(u8 *dst, const u8 *new, u8 *old,
+				  size_t len)
+{
+	while (len) {
+		size_t first = (uintptr_t)dst % sizeof(unsigned long);
+		unsigned long *word = (unsigned long *)(dst - first);
+		size_t n = min(sizeof(unsigned long) - first, len);
+		union zxmem_word cur, next;
+		unsigned long seen;
+
+		cur.word = READ_ONCE(*word);
+		for (;;) {
+			next = cur;
+			memcpy(next.bytes + first, new, n);
+			seen = cmpxchg(word, cur.word, next.word);
+			if (seen == cur.word)
+				break;
+			cur.word = seen;
+		}
+		memcpy(old, cur.bytes + first, n);
+		dst += n;
+		new += n;
+		old += n;
+		len -= n;
+	}
+}
+
+/**
+ * zxmem_unexchange() - undo zxmem_exchange() where nothing came after it
+ * @dst: the bytes zxmem_exchange() replaced
+ * @new: the bytes it stored
+ * @old: the bytes it returned
+ * @len: how many
+ *
+ * For when the replaced bytes cannot be handed to the caller: each word
+ * that still holds our @new bytes gets the @old ones back, again by
+ * cmpxchg(); a word another store has changed since is left as it is, so
+ * no later store is undone.
+ */
+static inline void zxmem_unexchange(u8 *dst, const u8 *new, const u8 *old,
+				    size_t len)
+{
+	while (len) {
+		size_t first = (uintptr_t)dst % sizeof(unsigned long);
+		unsigned long *word = (unsigned long *)(dst - first);
+		size_t n = min(sizeof(unsigned long) - first, len);
+		union zxmem_word cur, prev;
+		unsigned long seen;
+
+		cur.word = READ_ONCE(*word);
+		while (!memcmp(cur.bytes + first, new, n)) {
+			prev = cur;
+			memcpy(prev.bytes + first, old, n);
+			seen = cmpxchg(word, cur.word, prev.word);
+			if (seen == cur.word)
+				break;
+			cur.word = seen;
+		}
+		dst += n;
+		new += n;
+		old += n;
+		len -= n;
+	}
 }
 
 /**

@@ -423,6 +423,147 @@ static void retries_end_unless_the_faults_move_on(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, zxmem_may_retry(&r, PAGE_SIZE));
 }
 
+static void vec_header_checks(struct kunit *test)
+{
+	struct zxmem_vec vec = {
+		.segments = 0x30000,
+		.count = 1,
+		.handle = 3,
+	};
+
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true), ZX_OK);
+	vec.count = ZXMEM_MAX_SEGMENTS;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, false), ZX_OK);
+	vec.flags = ZXMEM_VEC_EXCHANGE | ZXMEM_VEC_STOP;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true), ZX_OK);
+	/* An exchange reads and writes: a read may not ask for one. */
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, false),
+			ZX_ERR_INVALID_ARGS);
+	vec.flags = ZXMEM_VEC_STOP;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, false), ZX_OK);
+	vec.count = ZXMEM_MAX_SEGMENTS + 1;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true),
+			ZX_ERR_INVALID_ARGS);
+	vec.count = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true),
+			ZX_ERR_INVALID_ARGS);
+	vec.count = 1;
+	vec.segments = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true),
+			ZX_ERR_INVALID_ARGS);
+	vec.segments = 0x30000;
+	vec.reserved = 1;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true),
+			ZX_ERR_INVALID_ARGS);
+	vec.reserved = 0;
+	vec.flags = ZXMEM_VEC_STOP << 1;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true),
+			ZX_ERR_INVALID_ARGS);
+	/* The outputs are not inputs. */
+	vec.flags = 0;
+	vec.status = -1;
+	vec.done = 7;
+	vec.actual = 9;
+	KUNIT_EXPECT_EQ(test, zxmem_check_vec(&vec, true), ZX_OK);
+}
+
+static void segment_field_checks(struct kunit *test)
+{
+	struct zxmem_segment seg = {
+		.vaddr = 0x10000,
+		.buffer = 0x20000,
+		.size = 1,
+	};
+
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, false), ZX_OK);
+	/* old is given exactly when the call exchanges. */
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.old = 0x40000;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, false),
+			ZX_ERR_INVALID_ARGS);
+	seg.size = ZXMEM_MAX_TRANSFER;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+	seg.size = ZXMEM_MAX_TRANSFER + 1;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.size = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.size = 1;
+	seg.buffer = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.buffer = 0x20000;
+	seg.reserved = 0x80000000;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.reserved = 0;
+	seg.status = -5;
+	seg.actual = 3;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+}
+
+/*
+ * Every start and length within three words: the bytes in range are
+ * replaced and handed back, the bytes around them are untouched, whatever
+ * the alignment.
+ */
+static void exchange_replaces_exactly_the_range(struct kunit *test)
+{
+	union {
+		unsigned long words[4];
+		u8 bytes[4 * sizeof(unsigned long)];
+	} page;
+	u8 new[3 * sizeof(unsigned long)], old[sizeof(new) + 1];
+	size_t start, len, i;
+
+	for (i = 0; i < sizeof(new); i++)
+		new[i] = 0x80 + i;
+	for (start = 0; start < sizeof(unsigned long); start++) {
+		for (len = 1; len <= sizeof(new); len++) {
+			for (i = 0; i < sizeof(page.bytes); i++)
+				page.bytes[i] = i;
+			memset(old, 0xee, sizeof(old));
+			zxmem_exchange(page.bytes + start, new, old, len);
+			for (i = 0; i < sizeof(page.bytes); i++)
+				KUNIT_EXPECT_EQ(test, page.bytes[i],
+						i >= start && i < start + len ?
+						new[i - start] : (u8)i);
+			for (i = 0; i < len; i++)
+				KUNIT_EXPECT_EQ(test, old[i], (u8)(start + i));
+			KUNIT_EXPECT_EQ(test, old[len], 0xee);
+		}
+	}
+}
+
+static void unexchange_restores_only_what_no_one_changed(struct kunit *test)
+{
+	union {
+		unsigned long words[3];
+		u8 bytes[3 * sizeof(unsigned long)];
+	} page;
+	const size_t len = 2 * sizeof(unsigned long);
+	u8 new[2 * sizeof(unsigned long)], old[sizeof(new)];
+	size_t i;
+
+	for (i = 0; i < sizeof(page.bytes); i++)
+		page.bytes[i] = i;
+	memset(new, 0xcc, sizeof(new));
+	zxmem_exchange(page.bytes + 1, new, old, len);
+	/* Another store into the second word after the exchange. */
+	page.bytes[sizeof(unsigned long) + 2] = 0x11;
+	zxmem_unexchange(page.bytes + 1, new, old, len);
+	/* The first and third words are back; the second keeps the store. */
+	for (i = 0; i < sizeof(unsigned long); i++)
+		KUNIT_EXPECT_EQ(test, page.bytes[i], (u8)i);
+	KUNIT_EXPECT_EQ(test, page.bytes[sizeof(unsigned long) + 2], 0x11);
+	KUNIT_EXPECT_EQ(test, page.bytes[sizeof(unsigned long)], 0xcc);
+	for (i = len; i < sizeof(page.bytes); i++)
+		KUNIT_EXPECT_EQ(test, page.bytes[i], (u8)i);
+}
+
 static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(args_valid_request_passes),
 	KUNIT_CASE_PARAM(args_size_bounds, size_gen_params),
@@ -441,6 +582,10 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(pages_spanned_counts_partial_pages),
 	KUNIT_CASE_PARAM(copy_status_mapping, copy_status_gen_params),
 	KUNIT_CASE(retries_end_unless_the_faults_move_on),
+	KUNIT_CASE(vec_header_checks),
+	KUNIT_CASE(segment_field_checks),
+	KUNIT_CASE(exchange_replaces_exactly_the_range),
+	KUNIT_CASE(unexchange_restores_only_what_no_one_changed),
 	{}
 };
 

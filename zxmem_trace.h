@@ -8,7 +8,9 @@
  *
  * Process ids are those of the initial pid namespace, as in the
  * scheduler's events; target is 0 when the call was refused before its
- * handle named a process.
+ * handle named a process.  A batched call leaves one record too: its
+ * segment count, the first segment's address, the sizes of its valid
+ * segments added up, and the bytes all of them moved.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM zxmem
@@ -19,7 +21,6 @@
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
 
-#include "uapi/linux/zxmem.h"
 #include "uapi/zircon/errors.h"
 
 #define zxmem_show_status(status)					\
@@ -34,10 +35,11 @@
 			 { ZX_ERR_ACCESS_DENIED, "ZX_ERR_ACCESS_DENIED" })
 
 DECLARE_EVENT_CLASS(zxmem_call,
-		    TP_PROTO(const struct zxmem_io *io,
+		    TP_PROTO(u32 handle, u64 vaddr, u64 size, u32 segments,
 			     struct task_struct *target, int status,
 			     u64 actual),
-		    TP_ARGS(io, target, status, actual),
+		    TP_ARGS(handle, vaddr, size, segments, target, status,
+			    actual),
 		    TP_STRUCT__entry(__field(pid_t, caller_tgid)
 				     __field(pid_t, caller_tid)
 				     __field(pid_t, target_tgid)
@@ -51,10 +53,10 @@ DECLARE_EVENT_CLASS(zxmem_call,
 				   __entry->caller_tid = task_pid_nr(current);
 				   __entry->target_tgid = target ?
 					task_tgid_nr(target) : 0;
-				   __entry->handle = io->handle;
-				   __entry->vaddr = io->vaddr;
-				   __entry->size = io->buffer_size;
-				   __entry->segments = 1;
+				   __entry->handle = handle;
+				   __entry->vaddr = vaddr;
+				   __entry->size = size;
+				   __entry->segments = segments;
 				   __entry->status = status;
 				   __entry->actual = status == ZX_OK ?
 					actual : 0;),
@@ -68,15 +70,15 @@ DECLARE_EVENT_CLASS(zxmem_call,
 );
 
 DEFINE_EVENT(zxmem_call, zxmem_write,
-	     TP_PROTO(const struct zxmem_io *io, struct task_struct *target,
-		      int status, u64 actual),
-	     TP_ARGS(io, target, status, actual)
+	     TP_PROTO(u32 handle, u64 vaddr, u64 size, u32 segments,
+		      struct task_struct *target, int status, u64 actual),
+	     TP_ARGS(handle, vaddr, size, segments, target, status, actual)
 );
 
 DEFINE_EVENT(zxmem_call, zxmem_read,
-	     TP_PROTO(const struct zxmem_io *io, struct task_struct *target,
-		      int status, u64 actual),
-	     TP_ARGS(io, target, status, actual)
+	     TP_PROTO(u32 handle, u64 vaddr, u64 size, u32 segments,
+		      struct task_struct *target, int status, u64 actual),
+	     TP_ARGS(handle, vaddr, size, segments, target, status, actual)
 );
 
 #endif /* _ZXMEM_TRACE_H */

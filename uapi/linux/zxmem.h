@@ -80,8 +80,8 @@ struct zxmem_segment {
  * of the target's page, and returned in its @old buffer.  STOP: the call
  * stops after the first segment whose status is not ZX_OK.
  */
-#define ZXMEM_VEC_EXCHANGE	(1U << 0)
-#define ZXMEM_VEC_STOP		(1U << 1)
+#define ZXMEM_VEC_EXCHANGE	0x1U
+#define ZXMEM_VEC_STOP		0x2U
 
 /**
  * struct zxmem_vec - one batched request: many ranges of one target
