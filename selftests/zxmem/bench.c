@@ -338,24 +338,38 @@ static double time_calls(unsigned int m, enum dir dir, const struct tracee *t,
 	return (double)(now_ns() - start) / k;
 }
 
+static double quantile(const double *values, unsigned int n, double q);
+
+/*
+ * Calls per sample, from the median time of the calls in the last
+ * CALIBRATE_NS (one timed call at a time): a stall of the VM during the
+ * warm-up does not shorten this method's samples against the others'.
+ */
+static unsigned int calls_per_sample(const double *ns, unsigned long calls)
+{
+	unsigned int n = calls < MAX_SAMPLES ? calls : MAX_SAMPLES;
+	double per_call = quantile(ns, n, 0.5);
+
+	if (per_call >= SAMPLE_NS)
+		return 1;
+	return (unsigned int)(SAMPLE_NS / per_call) + 1;
+}
+
 /* How many calls make a sample of at least SAMPLE_NS. */
 static unsigned int calibrate(unsigned int m, enum dir dir,
 			      const struct tracee *t, void *buf, size_t len)
 {
-	uint64_t start = now_ns(), elapsed;
+	uint64_t start = now_ns(), before, after;
+	double ns[MAX_SAMPLES];
 	unsigned long calls = 0;
-	double per_call;
 
 	do {
+		before = now_ns();
 		transfer(m, dir, t, buf, len);
-		calls++;
-		elapsed = now_ns() - start;
-	} while (elapsed < CALIBRATE_NS);
-
-	per_call = (double)elapsed / calls;
-	if (per_call >= SAMPLE_NS)
-		return 1;
-	return (unsigned int)(SAMPLE_NS / per_call) + 1;
+		after = now_ns();
+		ns[calls++ % MAX_SAMPLES] = after - before;
+	} while (after - start < CALIBRATE_NS);
+	return calls_per_sample(ns, calls);
 }
 
 /* ---------------------------------------------------------------- */
@@ -938,8 +952,9 @@ static void measure_breakpoints(const struct tracee *t)
 		uintptr_t addr = bp_site(site);
 
 		for (m = 0; m < NR_BP_METHODS; m++) {
-			uint64_t start = now_ns();
-			unsigned int calls = 0;
+			uint64_t start = now_ns(), before, after;
+			double ns[MAX_SAMPLES];
+			unsigned long calls = 0;
 
 			/* Each method's byte must land: check it once. */
 			bp_write(m, t, addr, 1);
@@ -947,13 +962,14 @@ static void measure_breakpoints(const struct tracee *t)
 				die("%s at %s: the byte did not land",
 				    bp_name[m], site_name[site]);
 			bp_write(m, t, addr, 0);
-			while (now_ns() - start < CALIBRATE_NS) {
+			do {
+				before = now_ns();
 				bp_write(m, t, addr, calls & 1);
-				calls++;
-			}
-			k[m] = SAMPLE_NS / ((double)(now_ns() - start) /
-					    calls) + 1;
-			k[m] += k[m] & 1;	/* end on the original byte */
+				after = now_ns();
+				ns[calls++ % MAX_SAMPLES] = after - before;
+			} while (after - start < CALIBRATE_NS);
+			k[m] = calls_per_sample(ns, calls);
+			k[m] += k[m] & 1;	/* an even number of writes */
 		}
 		for (r = 0; r < BP_SAMPLES; r++)
 			for (m = 0; m < NR_BP_METHODS; m++) {
@@ -1218,17 +1234,19 @@ static double bps_time(unsigned int m, const struct tracee *t,
 
 static unsigned int bps_calibrate(unsigned int m, const struct tracee *t)
 {
-	uint64_t start = now_ns(), elapsed;
+	uint64_t start = now_ns(), before, after;
+	double ns[MAX_SAMPLES];
 	unsigned long calls = 0;
 	unsigned int k;
 
 	do {
+		before = now_ns();
 		bps_call(m, t, INSTALL);
 		bps_call(m, t, REMOVE);
-		calls += 2;
-		elapsed = now_ns() - start;
-	} while (elapsed < CALIBRATE_NS);
-	k = SAMPLE_NS / ((double)elapsed / calls) + 1;
+		after = now_ns();
+		ns[calls++ % MAX_SAMPLES] = (after - before) / 2.0;
+	} while (after - start < CALIBRATE_NS);
+	k = calls_per_sample(ns, calls);
 	return k + (k & 1);	/* end on the file's bytes */
 }
 
