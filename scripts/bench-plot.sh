@@ -11,9 +11,14 @@
 #                     size dir method median_ns p10_ns p90_ns mbps
 #   OUTDIR/bench.txt  the human tables (from "bench: results" to the last
 #                     "bench: N of M ratio targets met" line)
-#   OUTDIR/bench.png  throughput (MB/s, at the median time per call) against
-#                     size, log-log, one line per method, write and read side
-#                     by side; the bars span the p10-p90 of the samples
+#   OUTDIR/bench-vec.dat  the "bench-vec:" lines without their prefix:
+#                     segments method median_ns p10_ns p90_ns (per call)
+#   OUTDIR/bench.png  above: throughput (MB/s, at the median time per call)
+#                     against size, log-log, one line per method, write and
+#                     read side by side; below: batched breakpoints, time per
+#                     call and per segment against the segment count (1, 16,
+#                     256, 1024), one line per method; the bars span the
+#                     p10-p90 of the samples
 # gnuplot comes from the Debian package gnuplot-nox, installed if missing.
 set -euo pipefail
 
@@ -28,6 +33,7 @@ log=$out/console.log
 [[ -r $log ]] || die "$log: cannot read the console log"
 
 dat=$out/bench.dat
+vdat=$out/bench-vec.dat
 txt=$out/bench.txt
 png=$out/bench.png
 
@@ -35,10 +41,13 @@ png=$out/bench.png
 sed -n 's/\r$//; s/^bench-data: //p' "$log" |
 	awk 'NF == 7 && $1 ~ /^[0-9]+$/' >"$dat"
 [[ -s $dat ]] || die "$log holds no bench-data: lines (did the bench finish?)"
+sed -n 's/\r$//; s/^bench-vec: //p' "$log" |
+	awk 'NF == 5 && $1 ~ /^[0-9]+$/' >"$vdat"
+[[ -s $vdat ]] || die "$log holds no bench-vec: lines (did the bench finish?)"
 
 sed 's/\r$//' "$log" |
 	sed -n '/^bench: results$/,/^bench: [0-9]* of [0-9]* ratio targets met$/p' |
-	grep -av '^bench-data: ' >"$txt" || true
+	grep -Eav '^bench-(data|vec): ' >"$txt" || true
 [[ -s $txt ]] || die "$log holds no result table"
 
 if ! command -v gnuplot >/dev/null; then
@@ -48,9 +57,9 @@ if ! command -v gnuplot >/dev/null; then
 fi
 
 # pngcairo draws nicer lines; plain png (libgd) is the fallback.
-term='png noenhanced size 1600,700 font ",11"'
+term='png noenhanced size 1600,1400 font ",11"'
 if gnuplot -e 'set terminal' 2>&1 | grep -qw pngcairo; then
-	term='pngcairo noenhanced size 1600,700 font ",11"'
+	term='pngcairo noenhanced size 1600,1400 font ",11"'
 fi
 
 # The methods in the order they appear in the data; their titles (the
@@ -62,6 +71,19 @@ title_of() {
 	process_vm) echo 'process_vm_writev/readv' ;;
 	proc_mem) echo 'pwrite/pread on /proc/PID/mem' ;;
 	ptrace) echo 'PTRACE_POKEDATA/PEEKDATA' ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# The batched section's methods, in the order of its data.
+mapfile -t vec_methods < <(awk '!seen[$2]++ { print $2 }' "$vdat")
+vec_title_of() {
+	case $1 in
+	vec_xchg) echo 'zxmem: 1 WRITE_MEMORY_VEC, EXCHANGE (text)' ;;
+	vec) echo 'zxmem: 1 WRITE_MEMORY_VEC (text)' ;;
+	process_vm) echo '1 process_vm_writev, n iovecs (read-write memory)' ;;
+	single) echo 'zxmem: n single calls (text)' ;;
+	peek+poke) echo 'n PTRACE_PEEKTEXT+POKETEXT pairs (text)' ;;
 	*) echo "$1" ;;
 	esac
 }
@@ -83,6 +105,31 @@ panel() { # DIR
 	printf '\n'
 }
 
+# The batched breakpoints against the segment count: microseconds per
+# call (DIV 1) or per segment (DIV the count).
+# shellcheck disable=SC2016,SC1003 # gnuplot's $1, a literal backslash
+vec_panel() { # per-call|per-segment
+	local m sep='' div='1'
+	if [[ $1 == per-segment ]]; then
+		div='$1'
+		printf 'set title "batched breakpoints: time per segment (lower is better)"\n'
+		printf 'set ylabel "us per segment, at the median time per call"\n'
+	else
+		printf 'set title "batched breakpoints: time per call (lower is better)"\n'
+		printf 'set ylabel "us per call (median)"\n'
+	fi
+	printf 'plot '
+	for m in "${vec_methods[@]}"; do
+		printf '%s"< awk '\''$2 == \\"%s\\"'\'' '\''" . vdat . "'\''"' \
+			"$sep" "$m"
+		printf ' using 1:($3 / 1e3 / %s):($4 / 1e3 / %s):($5 / 1e3 / %s)' \
+			"$div" "$div" "$div"
+		printf ' with yerrorlines lw 2 pt 7 ps 1.2 title "%s"' "$(vec_title_of "$m")"
+		sep=', \'$'\n''     '
+	done
+	printf '\n'
+}
+
 # The title names the conditions: the kernel's THP policy and how much of
 # the target huge pages cover change the picture.
 setup=$(sed -n 's/^kernel \([^ ]*\) .*transparent hugepages: \(.*\)$/kernel \1, THP policy: \2/p' "$txt" | head -n 1)
@@ -93,7 +140,7 @@ title+="\\n${setup//\"/}\\ntarget: ${target//\"/}"
 {
 	printf 'set terminal %s\n' "$term"
 	printf 'set output png\n'
-	printf 'set multiplot layout 1, 2 title "%s"\n' "$title"
+	printf 'set multiplot layout 2, 2 title "%s"\n' "$title"
 	cat <<'GNUPLOT'
 set logscale xy
 set xrange [4:128 * 1024 * 1024]
@@ -107,9 +154,17 @@ set key bottom right box opaque
 GNUPLOT
 	panel write
 	panel read
+	cat <<'GNUPLOT'
+set xrange [0.7:1500]
+set xtics ("1" 1, "16" 16, "256" 256, "1024" 1024)
+set xlabel "breakpoints (segments) per batch, one byte each, one per page"
+set key top left box opaque
+GNUPLOT
+	vec_panel per-call
+	vec_panel per-segment
 	printf 'unset multiplot\n'
 } >"$out/bench.gp"
 
-gnuplot -e "dat = '$dat'; png = '$png'" "$out/bench.gp" ||
+gnuplot -e "dat = '$dat'; vdat = '$vdat'; png = '$png'" "$out/bench.gp" ||
 	die "gnuplot failed (script: $out/bench.gp)"
-echo "bench-plot.sh: wrote $dat, $txt and $png"
+echo "bench-plot.sh: wrote $dat, $vdat, $txt and $png"

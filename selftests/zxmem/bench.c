@@ -30,23 +30,34 @@
  * SAMPLE_NS.  Each cell reports the median and the p10-p90 spread of its
  * samples.
  *
- * The ratios zxmem / peer of the median times per call are checked
- * against the targets (zxmem / proc_mem <= 1.0, zxmem / process_vm <= 1.2),
- * one TAP line each to $ZXMEM_RESULT.  A breakpoint section times the
- * write a debugger makes most, one byte into the stopped tracee's code
- * and into its .rodata, against /proc/PID/mem and the PTRACE_PEEKTEXT +
- * PTRACE_POKETEXT pair a ptrace debugger needs for it (zxmem / peer <=
- * 1.0, one TAP line each).  A last section times 1, 2 and 4 writer
- * threads, each on its own traced target, to show that callers on
- * different targets do not serialise.
+ * A breakpoint section times the write a debugger makes most, one byte
+ * into the stopped tracee's code and into its .rodata, against
+ * /proc/PID/mem and the PTRACE_PEEKTEXT + PTRACE_POKETEXT pair a ptrace
+ * debugger needs for it.  A batched section times n = 1, 16, 256 and
+ * 1,024 breakpoints, one byte on each of n pages of a file the target
+ * maps MAP_PRIVATE r-x: one ZXMEM_IOC_WRITE_MEMORY_VEC call with
+ * ZXMEM_VEC_EXCHANGE (and one without), against one process_vm_writev()
+ * with n iovecs into a read-write private mapping of the same file (the
+ * peer cannot force a write), n single zx_process_write_memory() calls
+ * and n PEEKTEXT + POKETEXT pairs.  A last section times 1, 2 and 4
+ * writer threads, each on its own traced target, to show that callers
+ * on different targets do not serialise.
+ *
+ * The goals table (print_goals()) then gives, for each goal of the
+ * issue, zxmem / peer of the median times per call of samples taken side
+ * by side, the p10-p90 of the per-round ratios, the goal and "met" or
+ * "NOT MET"; the targets of the earlier bench (zxmem / proc_mem <= 1.0
+ * at every size, the .rodata breakpoint <= 1.0) follow.  Each goal is
+ * one TAP line to $ZXMEM_RESULT, "not ok" when it is not met.
  *
  * The target's region and the bench's buffers are 2 MiB-aligned, so
  * transparent huge pages back them, or not, the same way in every run:
  * by the kernel's policy, or as "--thp=on" or "--thp=off" asks.  The
  * header shows the policy and how much of the target THP covers.
  *
- * Output: the human tables, "bench-data:" lines for scripts/bench-plot.sh,
- * "bench-concurrency:" lines, and "bench: N of M ratio targets met" last.
+ * Output: "bench-data:" (sizes) and "bench-vec:" (segment counts) lines
+ * for scripts/bench-plot.sh, the human tables, "bench-concurrency:" lines,
+ * the goals table, and "bench: N of M ratio targets met" last.
  * Exit status 0 whether or not the targets are met; 2 on an error (a
  * method failed or moved the wrong bytes).
  */
@@ -86,10 +97,10 @@
 /* PTRACE_POKEDATA/PEEKDATA move a word per call: only up to this size. */
 #define PTRACE_MAX	(64 * KIB)
 /* A sample lasts at least this long (k calls, k >= 1). */
-#define SAMPLE_NS	(20 * NSEC_PER_MSEC)
+#define SAMPLE_NS	(10 * NSEC_PER_MSEC)
 /* The warm-up estimates the time of one call over at least this long. */
 #define CALIBRATE_NS	(10 * NSEC_PER_MSEC)
-#define MAX_SAMPLES	32
+#define MAX_SAMPLES	64
 
 /* The concurrency section: writer threads, each with its own target. */
 #define NR_WRITERS		4
@@ -107,10 +118,11 @@ static const struct {
 	const char *name;
 	unsigned int samples;
 } sizes[] = {
-	{ 8, "8B", 31 },
-	{ 4 * KIB, "4KiB", 31 },
-	{ 64 * KIB, "64KiB", 31 },
-	{ 1 * MIB, "1MiB", 31 },
+	{ 8, "8B", 61 },
+	{ 512, "512B", 61 },
+	{ 4 * KIB, "4KiB", 61 },
+	{ 64 * KIB, "64KiB", 61 },
+	{ 1 * MIB, "1MiB", 61 },
 	{ 16 * MIB, "16MiB", 21 },
 	{ 64 * MIB, "64MiB", 11 },
 };
@@ -305,17 +317,6 @@ static const struct method methods[NR_METHODS] = {
 		       PTRACE_MAX, poke_write, peek_read },
 };
 
-/* The targets: zxmem / peer, time per call, median. */
-static const struct {
-	unsigned int peer;
-	double max_ratio;
-} ratio_targets[] = {
-	{ M_PROCMEM, 1.0 },
-	{ M_PVM, 1.2 },
-};
-
-#define NR_RATIO_TARGETS	ARRAY_SIZE(ratio_targets)
-
 static void transfer(unsigned int m, enum dir dir, const struct tracee *t,
 		     void *buf, size_t len)
 {
@@ -337,24 +338,38 @@ static double time_calls(unsigned int m, enum dir dir, const struct tracee *t,
 	return (double)(now_ns() - start) / k;
 }
 
+static double quantile(const double *values, unsigned int n, double q);
+
+/*
+ * Calls per sample, from the median time of the calls in the last
+ * CALIBRATE_NS (one timed call at a time): a stall of the VM during the
+ * warm-up does not shorten this method's samples against the others'.
+ */
+static unsigned int calls_per_sample(const double *ns, unsigned long calls)
+{
+	unsigned int n = calls < MAX_SAMPLES ? calls : MAX_SAMPLES;
+	double per_call = quantile(ns, n, 0.5);
+
+	if (per_call >= SAMPLE_NS)
+		return 1;
+	return (unsigned int)(SAMPLE_NS / per_call) + 1;
+}
+
 /* How many calls make a sample of at least SAMPLE_NS. */
 static unsigned int calibrate(unsigned int m, enum dir dir,
 			      const struct tracee *t, void *buf, size_t len)
 {
-	uint64_t start = now_ns(), elapsed;
+	uint64_t start = now_ns(), before, after;
+	double ns[MAX_SAMPLES];
 	unsigned long calls = 0;
-	double per_call;
 
 	do {
+		before = now_ns();
 		transfer(m, dir, t, buf, len);
-		calls++;
-		elapsed = now_ns() - start;
-	} while (elapsed < CALIBRATE_NS);
-
-	per_call = (double)elapsed / calls;
-	if (per_call >= SAMPLE_NS)
-		return 1;
-	return (unsigned int)(SAMPLE_NS / per_call) + 1;
+		after = now_ns();
+		ns[calls++ % MAX_SAMPLES] = after - before;
+	} while (after - start < CALIBRATE_NS);
+	return calls_per_sample(ns, calls);
 }
 
 /* ---------------------------------------------------------------- */
@@ -810,82 +825,6 @@ static void print_data(void)
 			}
 }
 
-/* One ratio target, checked: the TAP line goes to @tap. */
-struct verdict {
-	char line[160];
-	int met;
-};
-
-/* The breakpoint section's sites, and the peers it is measured against. */
-enum { SITE_TEXT, SITE_RODATA, NR_SITES };
-enum { BP_ZXMEM, BP_PROCMEM, BP_PTRACE, NR_BP_METHODS };
-#define BP_SAMPLES	21
-
-static struct verdict verdicts[NR_SIZES * NR_DIRS * NR_RATIO_TARGETS +
-			       NR_SITES * (NR_BP_METHODS - 1)];
-
-/*
- * zxmem / peer of the medians (what the target is about), and the p10-p90
- * of the per-round ratios, which pair samples taken side by side.
- */
-static unsigned int print_ratios(void)
-{
-	unsigned int s, d, i, r, v = 0, met = 0;
-
-	printf("Ratio targets: zxmem's median time per call / the peer's\n"
-	       "(PASS when <= the target); in brackets the p10-p90 of the\n"
-	       "per-round ratios (samples taken side by side).\n");
-	printf("%-6s %-5s", "size", "dir");
-	for (i = 0; i < NR_RATIO_TARGETS; i++) {
-		char head[64];
-
-		snprintf(head, sizeof(head), "zxmem/%s <= %.1f",
-			 methods[ratio_targets[i].peer].name,
-			 ratio_targets[i].max_ratio);
-		printf("  %-32s", head);
-	}
-	printf("\n");
-
-	for (s = 0; s < NR_SIZES; s++) {
-		for (d = 0; d < NR_DIRS; d++) {
-			const struct cell *z = &cells[s][d][M_ZXMEM];
-
-			printf("%-6s %-5s", sizes[s].name, dir_name[d]);
-			for (i = 0; i < NR_RATIO_TARGETS; i++) {
-				unsigned int peer = ratio_targets[i].peer;
-				const struct cell *p = &cells[s][d][peer];
-				double limit = ratio_targets[i].max_ratio;
-				double per_round[MAX_SAMPLES], ratio;
-				char col[64];
-				int ok;
-
-				for (r = 0; r < z->n; r++)
-					per_round[r] = z->ns[r] / p->ns[r];
-				ratio = z->median / p->median;
-				ok = ratio <= limit;
-				snprintf(col, sizeof(col),
-					 "%.3f %s [%.2f-%.2f]", ratio,
-					 ok ? "PASS" : "FAIL",
-					 quantile(per_round, z->n, 0.1),
-					 quantile(per_round, z->n, 0.9));
-				printf("  %-32s", col);
-
-				snprintf(verdicts[v].line,
-					 sizeof(verdicts[v].line),
-					 "zxmem/%s %s %s ratio %.3f <= %.1f",
-					 methods[peer].name, dir_name[d],
-					 sizes[s].name, ratio, limit);
-				verdicts[v].met = ok;
-				met += ok;
-				v++;
-			}
-			printf("\n");
-		}
-	}
-	printf("\n");
-	return met;
-}
-
 static void print_concurrency(void)
 {
 	unsigned int s, m, n;
@@ -915,28 +854,14 @@ static void print_concurrency(void)
 	printf("\n");
 }
 
-static void write_tap(unsigned int nr)
-{
-	const char *path = getenv("ZXMEM_RESULT");
-	unsigned int v;
-	FILE *tap;
-
-	if (!path || !*path)
-		return;
-	tap = fopen(path, "a");
-	if (!tap)
-		die("open %s: %s", path, strerror(errno));
-	fprintf(tap, "1..%u\n", nr);
-	for (v = 0; v < nr; v++)
-		fprintf(tap, "%s %u %s\n", verdicts[v].met ? "ok" : "not ok",
-			v + 1, verdicts[v].line);
-	if (fclose(tap))
-		die("write %s: %s", path, strerror(errno));
-}
-
 /* ---------------------------------------------------------------- */
 /* Breakpoints: one byte into code and into .rodata                  */
 /* ---------------------------------------------------------------- */
+
+/* The breakpoint section's sites, and the peers it is measured against. */
+enum { SITE_TEXT, SITE_RODATA, NR_SITES };
+enum { BP_ZXMEM, BP_PROCMEM, BP_PTRACE, NR_BP_METHODS };
+#define BP_SAMPLES	61
 
 /* The sites, in the target too (it is a fork of the bench).  Never run. */
 __attribute__((noinline, used, aligned(4096))) static void bp_text(void)
@@ -959,15 +884,32 @@ static uintptr_t bp_site(unsigned int site)
 				   (uintptr_t)bp_rodata + 3;
 }
 
+/*
+ * What a ptrace debugger does for a breakpoint: read the word holding
+ * @addr, patch the byte, write the word back.
+ */
+static void ptrace_byte(const struct tracee *t, uintptr_t addr, uint8_t byte)
+{
+	uintptr_t word_addr = addr & ~(uintptr_t)(sizeof(long) - 1);
+	long word;
+
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, t->proc.pid, (void *)word_addr, NULL);
+	if (word == -1 && errno)
+		die("PTRACE_PEEKTEXT: %s", strerror(errno));
+	((unsigned char *)&word)[addr - word_addr] = byte;
+	if (ptrace(PTRACE_POKETEXT, t->proc.pid, (void *)word_addr,
+		   (void *)word))
+		die("PTRACE_POKETEXT: %s", strerror(errno));
+}
+
 /* Set (@on) or clear the breakpoint byte at @addr, one way or another. */
 static void bp_write(unsigned int m, const struct tracee *t, uintptr_t addr,
 		     int on)
 {
 	unsigned char byte = on ? 0xcc : 0x90;
-	uintptr_t word_addr = addr & ~(uintptr_t)(sizeof(long) - 1);
 	size_t actual = 0;
 	zx_status_t status;
-	long word;
 
 	switch (m) {
 	case BP_ZXMEM:
@@ -982,15 +924,7 @@ static void bp_write(unsigned int m, const struct tracee *t, uintptr_t addr,
 			die("breakpoint via /proc/PID/mem: %s", strerror(errno));
 		break;
 	case BP_PTRACE:
-		/* What a ptrace debugger does: read the word, patch a byte. */
-		errno = 0;
-		word = ptrace(PTRACE_PEEKTEXT, t->proc.pid, (void *)word_addr, NULL);
-		if (word == -1 && errno)
-			die("PTRACE_PEEKTEXT: %s", strerror(errno));
-		((unsigned char *)&word)[addr - word_addr] = byte;
-		if (ptrace(PTRACE_POKETEXT, t->proc.pid, (void *)word_addr,
-			   (void *)word))
-			die("PTRACE_POKETEXT: %s", strerror(errno));
+		ptrace_byte(t, addr, byte);
 		break;
 	}
 }
@@ -1018,8 +952,9 @@ static void measure_breakpoints(const struct tracee *t)
 		uintptr_t addr = bp_site(site);
 
 		for (m = 0; m < NR_BP_METHODS; m++) {
-			uint64_t start = now_ns();
-			unsigned int calls = 0;
+			uint64_t start = now_ns(), before, after;
+			double ns[MAX_SAMPLES];
+			unsigned long calls = 0;
 
 			/* Each method's byte must land: check it once. */
 			bp_write(m, t, addr, 1);
@@ -1027,13 +962,14 @@ static void measure_breakpoints(const struct tracee *t)
 				die("%s at %s: the byte did not land",
 				    bp_name[m], site_name[site]);
 			bp_write(m, t, addr, 0);
-			while (now_ns() - start < CALIBRATE_NS) {
+			do {
+				before = now_ns();
 				bp_write(m, t, addr, calls & 1);
-				calls++;
-			}
-			k[m] = SAMPLE_NS / ((double)(now_ns() - start) /
-					    calls) + 1;
-			k[m] += k[m] & 1;	/* end on the original byte */
+				after = now_ns();
+				ns[calls++ % MAX_SAMPLES] = after - before;
+			} while (after - start < CALIBRATE_NS);
+			k[m] = calls_per_sample(ns, calls);
+			k[m] += k[m] & 1;	/* an even number of writes */
 		}
 		for (r = 0; r < BP_SAMPLES; r++)
 			for (m = 0; m < NR_BP_METHODS; m++) {
@@ -1047,42 +983,552 @@ static void measure_breakpoints(const struct tracee *t)
 	}
 }
 
-/* The breakpoint table; its verdicts go after @v's.  Returns those met. */
-static unsigned int print_breakpoints(unsigned int v)
+/* The breakpoint table: median ns per breakpoint (goals: print_goals()). */
+static void print_breakpoints(void)
 {
-	unsigned int site, m, r, met = 0;
+	unsigned int site, m;
 
 	printf("Breakpoints: one byte into the stopped tracee's code and\n"
 	       ".rodata (copy-on-write, as a debugger's int3), median ns per\n"
-	       "breakpoint; ratio zxmem / peer, in brackets the p10-p90 of\n"
-	       "the per-round ratios.\n");
+	       "breakpoint over %u rounds, the methods taking turns.\n",
+	       BP_SAMPLES);
 	for (site = 0; site < NR_SITES; site++) {
 		printf("%-7s", site_name[site]);
 		for (m = 0; m < NR_BP_METHODS; m++)
 			printf("  %s %8.0f", bp_name[m], bp_median[site][m]);
 		printf("\n");
-		for (m = 1; m < NR_BP_METHODS; m++) {
-			double per_round[BP_SAMPLES];
-			double ratio = bp_median[site][BP_ZXMEM] /
-				       bp_median[site][m];
+	}
+	printf("\n");
+}
 
-			for (r = 0; r < BP_SAMPLES; r++)
-				per_round[r] = bp_ns[site][BP_ZXMEM][r] /
-					       bp_ns[site][m][r];
-			printf("        zxmem/%-9s %.3f %s [%.2f-%.2f]\n",
-			       bp_name[m], ratio, ratio <= 1.0 ? "PASS" : "FAIL",
-			       quantile(per_round, BP_SAMPLES, 0.1),
-			       quantile(per_round, BP_SAMPLES, 0.9));
-			snprintf(verdicts[v].line, sizeof(verdicts[v].line),
-				 "zxmem/%s breakpoint %s ratio %.3f <= 1.0",
-				 bp_name[m], site_name[site], ratio);
-			verdicts[v].met = ratio <= 1.0;
-			met += verdicts[v].met;
-			v++;
+/* ---------------------------------------------------------------- */
+/* Batched breakpoints: many one-byte writes into text pages         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The target maps a file of BPS_PAGES pages twice, MAP_PRIVATE: read and
+ * execute (text, where a debugger's breakpoints go: every write is forced)
+ * and read-write (where process_vm_writev(), which cannot force, writes
+ * the same bytes at the same offsets).  Site i is one byte at a random
+ * offset within page i.  A batch of n sites takes every (NR_BPS / n)th,
+ * so that even a small batch spreads over the whole mapping; it writes
+ * int3 (install) or the file's byte back (removal), alternately.
+ */
+#define NR_BPS		ZXMEM_MAX_SEGMENTS
+#define BPS_PAGE	4096
+#define BPS_LEN		((size_t)NR_BPS * BPS_PAGE)
+#define BPS_SEED	0x3c
+#define VEC_SAMPLES	41
+#define INT3		0xcc
+
+enum { INSTALL, REMOVE, NR_PHASES };
+
+static const unsigned int vec_counts[] = { 1, 16, 256, 1024 };
+
+#define NR_VEC_COUNTS	ARRAY_SIZE(vec_counts)
+
+enum { V_XCHG, V_PLAIN, V_PVM, V_SINGLE, V_PTRACE, NR_VEC_METHODS };
+
+static const struct {
+	const char *name;	/* one word, for bench-vec: and the plot */
+	const char *api;
+} vec_methods[NR_VEC_METHODS] = {
+	[V_XCHG] = { "vec_xchg", "1 WRITE_MEMORY_VEC, EXCHANGE (text)" },
+	[V_PLAIN] = { "vec", "1 WRITE_MEMORY_VEC (text)" },
+	[V_PVM] = { "process_vm", "1 process_vm_writev, n iovecs (rw)" },
+	[V_SINGLE] = { "single", "n zx_process_write_memory (text)" },
+	[V_PTRACE] = { "peek+poke", "n PEEKTEXT+POKETEXT pairs (text)" },
+};
+
+/* The sites, and one batch's requests, prepared before it is timed. */
+static struct {
+	uintptr_t text, data;	/* the two mappings in the target */
+	size_t site[NR_BPS];	/* offset of site i in either */
+	unsigned char file_byte[NR_BPS];	/* the file's byte at site i */
+
+	unsigned int n;		/* sites in the batch */
+	uintptr_t addr[NR_BPS];	/* in text */
+	unsigned char bytes[NR_PHASES][NR_BPS];	/* what each phase writes */
+	unsigned char old[NR_PHASES][NR_BPS];	/* what the exchange returned */
+	struct zxmem_segment seg[2][NR_PHASES][NR_BPS];	/* [exchange] */
+	struct iovec local[NR_PHASES][NR_BPS], remote[NR_BPS];
+} bps;
+
+static int zxmem_fd;
+
+/* Map the file twice into @t, which must still serve requests. */
+static void map_bps(struct tracee *t)
+{
+	char path[64];
+	uint64_t rng = BPS_SEED;
+	int64_t text, data;
+	unsigned int i;
+	int fd;
+
+	fd = make_pattern_file(path, sizeof(path), BPS_LEN, BPS_SEED);
+	if (fd < 0)
+		die("cannot make a %zu-byte file: %s", BPS_LEN, strerror(errno));
+	text = target_map_file(&t->proc, path, O_RDONLY, PROT_READ | PROT_EXEC,
+			       MAP_PRIVATE, BPS_LEN);
+	data = target_map_file(&t->proc, path, O_RDONLY,
+			       PROT_READ | PROT_WRITE, MAP_PRIVATE, BPS_LEN);
+	if (text <= 0 || data <= 0)
+		die("target %d could not map %s: %s", t->proc.pid, path,
+		    strerror(text < 0 ? -text : data < 0 ? -data : 0));
+	unlink(path);
+	close(fd);
+	bps.text = text;
+	bps.data = data;
+	for (i = 0; i < NR_BPS; i++) {
+		bps.site[i] = (size_t)i * BPS_PAGE + rng_below(&rng, BPS_PAGE);
+		bps.file_byte[i] = pattern_byte(BPS_SEED, bps.site[i]);
+	}
+}
+
+/* The requests of a batch of @n sites. */
+static void prepare_bps(unsigned int n)
+{
+	unsigned int i, p, x;
+
+	bps.n = n;
+	for (i = 0; i < n; i++) {
+		unsigned int site = i * (NR_BPS / n);
+
+		bps.addr[i] = bps.text + bps.site[site];
+		bps.bytes[INSTALL][i] = INT3;
+		bps.bytes[REMOVE][i] = bps.file_byte[site];
+		bps.remote[i] = (struct iovec){
+			.iov_base = (void *)(bps.data + bps.site[site]),
+			.iov_len = 1,
+		};
+		for (p = 0; p < NR_PHASES; p++) {
+			bps.local[p][i] = (struct iovec){
+				.iov_base = &bps.bytes[p][i], .iov_len = 1,
+			};
+			for (x = 0; x < 2; x++)
+				bps.seg[x][p][i] = (struct zxmem_segment){
+					.vaddr = bps.addr[i],
+					.buffer = (uintptr_t)&bps.bytes[p][i],
+					.old = x ? (uintptr_t)&bps.old[p][i] : 0,
+					.size = 1,
+				};
+		}
+	}
+}
+
+static void vec_write(const struct tracee *t, struct zxmem_segment *seg,
+		      unsigned int n, unsigned int flags)
+{
+	struct zxmem_vec vec = {
+		.segments = (uintptr_t)seg,
+		.count = n,
+		.handle = t->proc.pidfd,
+		.flags = flags,
+		.status = STATUS_UNTOUCHED,
+	};
+
+	if (ioctl(zxmem_fd, ZXMEM_IOC_WRITE_MEMORY_VEC, &vec))
+		die("ZXMEM_IOC_WRITE_MEMORY_VEC: %s%s", strerror(errno),
+		    errno == ENOTTY ? " (a zxmem.ko without batched calls?)" :
+		    "");
+	/* actual is the sum of the segments' actual, of those that are ZX_OK. */
+	if (vec.status != ZX_OK || vec.done != n || vec.actual != n)
+		die("ZXMEM_IOC_WRITE_MEMORY_VEC of %u segments: %s, done %u, actual %llu",
+		    n, zx_status_get_string(vec.status), vec.done,
+		    (unsigned long long)vec.actual);
+}
+
+/* One batch of method @m: phase @p at every site of the batch. */
+static void bps_call(unsigned int m, const struct tracee *t, unsigned int p)
+{
+	unsigned int i, n = bps.n;
+	size_t actual;
+	ssize_t done;
+
+	switch (m) {
+	case V_XCHG:
+		vec_write(t, bps.seg[1][p], n, ZXMEM_VEC_EXCHANGE);
+		break;
+	case V_PLAIN:
+		vec_write(t, bps.seg[0][p], n, 0);
+		break;
+	case V_PVM:
+		done = process_vm_writev(t->proc.pid, bps.local[p], n,
+					 bps.remote, n, 0);
+		if (done != (ssize_t)n)
+			die("process_vm_writev of %u iovecs: %zd, %s", n, done,
+			    strerror(errno));
+		break;
+	case V_SINGLE:
+		for (i = 0; i < n; i++) {
+			zx_status_t status;
+
+			actual = 0;
+			status = zx_process_write_memory(t->proc.pidfd,
+							 bps.addr[i],
+							 &bps.bytes[p][i], 1,
+							 &actual);
+			if (status != ZX_OK || actual != 1)
+				die("zx_process_write_memory(1 byte at %#lx): %s",
+				    (unsigned long)bps.addr[i],
+				    zx_status_get_string(status));
+		}
+		break;
+	case V_PTRACE:
+		for (i = 0; i < n; i++)
+			ptrace_byte(t, bps.addr[i], bps.bytes[p][i]);
+		break;
+	}
+}
+
+/* The byte at @addr in the target, through /proc/PID/mem. */
+static unsigned char target_byte(const struct tracee *t, uintptr_t addr)
+{
+	unsigned char byte;
+
+	if (pread(t->memfd, &byte, 1, addr) != 1)
+		die("pread(/proc/%d/mem) at %#lx: %s", t->proc.pid,
+		    (unsigned long)addr, strerror(errno));
+	return byte;
+}
+
+/*
+ * Install and remove once with @m, and check every site's byte in the
+ * target after each, and what the exchange gave back.
+ */
+static void check_bps(unsigned int m, const struct tracee *t)
+{
+	unsigned int i, p;
+
+	for (p = 0; p < NR_PHASES; p++) {
+		memset(bps.old[p], 0, bps.n);
+		bps_call(m, t, p);
+		for (i = 0; i < bps.n; i++) {
+			uintptr_t at = m == V_PVM ?
+				(uintptr_t)bps.remote[i].iov_base : bps.addr[i];
+			unsigned char want_old = bps.bytes[!p][i];
+
+			if (target_byte(t, at) != bps.bytes[p][i])
+				die("%s, %u sites: site %u holds %#x, not %#x",
+				    vec_methods[m].name, bps.n, i,
+				    target_byte(t, at), bps.bytes[p][i]);
+			if (m == V_XCHG && bps.old[p][i] != want_old)
+				die("%s, %u sites: site %u's old byte %#x, not %#x",
+				    vec_methods[m].name, bps.n, i,
+				    bps.old[p][i], want_old);
+		}
+	}
+}
+
+/* The time of one batch, over @k batches (even: install, remove, ...). */
+static double bps_time(unsigned int m, const struct tracee *t,
+		       unsigned int k)
+{
+	uint64_t start = now_ns();
+	unsigned int i;
+
+	for (i = 0; i < k; i++)
+		bps_call(m, t, i & 1);
+	return (double)(now_ns() - start) / k;
+}
+
+static unsigned int bps_calibrate(unsigned int m, const struct tracee *t)
+{
+	uint64_t start = now_ns(), before, after;
+	double ns[MAX_SAMPLES];
+	unsigned long calls = 0;
+	unsigned int k;
+
+	do {
+		before = now_ns();
+		bps_call(m, t, INSTALL);
+		bps_call(m, t, REMOVE);
+		after = now_ns();
+		ns[calls++ % MAX_SAMPLES] = (after - before) / 2.0;
+	} while (after - start < CALIBRATE_NS);
+	k = calls_per_sample(ns, calls);
+	return k + (k & 1);	/* end on the file's bytes */
+}
+
+static struct cell vec_cells[NR_VEC_COUNTS][NR_VEC_METHODS];
+
+static void measure_vec(const struct tracee *t)
+{
+	unsigned int c, m, r;
+
+	for (c = 0; c < NR_VEC_COUNTS; c++) {
+		prepare_bps(vec_counts[c]);
+		for (m = 0; m < NR_VEC_METHODS; m++) {
+			check_bps(m, t);
+			vec_cells[c][m].k = bps_calibrate(m, t);
+		}
+		for (r = 0; r < VEC_SAMPLES; r++)
+			for (m = 0; m < NR_VEC_METHODS; m++) {
+				unsigned int mm = (m + r) % NR_VEC_METHODS;
+				struct cell *cl = &vec_cells[c][mm];
+
+				cl->ns[cl->n++] = bps_time(mm, t, cl->k);
+			}
+		for (m = 0; m < NR_VEC_METHODS; m++) {
+			struct cell *cl = &vec_cells[c][m];
+
+			cl->median = quantile(cl->ns, cl->n, 0.5);
+			cl->p10 = quantile(cl->ns, cl->n, 0.1);
+			cl->p90 = quantile(cl->ns, cl->n, 0.9);
+		}
+	}
+}
+
+static void print_vec_data(void)
+{
+	unsigned int c, m;
+
+	for (c = 0; c < NR_VEC_COUNTS; c++)
+		for (m = 0; m < NR_VEC_METHODS; m++) {
+			const struct cell *cl = &vec_cells[c][m];
+
+			printf("bench-vec: %u %s %.0f %.0f %.0f\n",
+			       vec_counts[c], vec_methods[m].name, cl->median,
+			       cl->p10, cl->p90);
+		}
+}
+
+static void print_vec(void)
+{
+	unsigned int c, m;
+
+	printf("Batched breakpoints: n one-byte writes (int3, then the old\n"
+	       "byte back, alternately), one per page of a %zu MiB file mapped\n"
+	       "MAP_PRIVATE r-x (text) and, for process_vm_writev, which cannot\n"
+	       "force a write, read-write; median us per call of the batch, its\n"
+	       "p10-p90, and us per segment (site).\n",
+	       BPS_LEN / MIB);
+	printf("%-5s %-11s %-36s %7s %4s %12s %21s %12s\n", "n", "method",
+	       "interface", "k", "n", "median us", "p10-p90 us", "us/segment");
+	for (c = 0; c < NR_VEC_COUNTS; c++)
+		for (m = 0; m < NR_VEC_METHODS; m++) {
+			const struct cell *cl = &vec_cells[c][m];
+			char spread[32];
+
+			snprintf(spread, sizeof(spread), "%.2f-%.2f",
+				 cl->p10 / 1e3, cl->p90 / 1e3);
+			printf("%-5u %-11s %-36s %7u %4u %12.2f %21s %12.3f\n",
+			       vec_counts[c], vec_methods[m].name,
+			       vec_methods[m].api, cl->k, cl->n,
+			       cl->median / 1e3, spread,
+			       cl->median / 1e3 / vec_counts[c]);
+		}
+	printf("\n");
+}
+
+/*
+ * The goals: each a ratio zxmem / peer of the median times per call of
+ * samples taken side by side in this run, met when it is at most @limit.
+ * A goal phrased as "N x faster" has @limit 1/N.
+ */
+struct goal {
+	char what[64];		/* the case */
+	char peer[40];		/* what zxmem is compared with */
+	double zxmem_ns, peer_ns;	/* medians, per call */
+	double ratio;		/* zxmem_ns / peer_ns */
+	double p10, p90;	/* of the per-round ratios */
+	double limit;
+	bool faster;		/* print the goal as ">= 1/limit x faster" */
+	bool kept;		/* a target of the earlier bench, not the issue's */
+	bool met;
+};
+
+#define MAX_GOALS	48
+
+static struct goal goals[MAX_GOALS];
+static unsigned int nr_goals;
+
+/*
+ * A goal from @n rounds of samples (ns per call), @zx[r] and @peer[r]
+ * taken in the same round.
+ */
+static void add_goal(const char *what, const char *peer, const double *zx,
+		     const double *pr, unsigned int n, double limit,
+		     bool faster, bool kept)
+{
+	double per_round[MAX_SAMPLES];
+	struct goal *g;
+	unsigned int r;
+
+	if (nr_goals == MAX_GOALS)
+		die("more than %d goals", MAX_GOALS);
+	if (!n || n > MAX_SAMPLES)
+		die("%s: %u samples", what, n);
+	g = &goals[nr_goals++];
+	snprintf(g->what, sizeof(g->what), "%s", what);
+	snprintf(g->peer, sizeof(g->peer), "%s", peer);
+	for (r = 0; r < n; r++)
+		per_round[r] = zx[r] / pr[r];
+	g->zxmem_ns = quantile(zx, n, 0.5);
+	g->peer_ns = quantile(pr, n, 0.5);
+	g->ratio = g->zxmem_ns / g->peer_ns;
+	g->p10 = quantile(per_round, n, 0.1);
+	g->p90 = quantile(per_round, n, 0.9);
+	g->limit = limit;
+	g->faster = faster;
+	g->kept = kept;
+	g->met = g->ratio <= limit;
+}
+
+static void goal_text(const struct goal *g, char *buf, size_t size)
+{
+	if (g->faster)
+		snprintf(buf, size, "<= %.3f (>= %.0fx faster)", g->limit,
+			 1 / g->limit);
+	else
+		snprintf(buf, size, "<= %.2f", g->limit);
+}
+
+static void print_goal(const struct goal *g)
+{
+	char ratio[32], goal[32], spread[24];
+
+	if (g->faster)
+		snprintf(ratio, sizeof(ratio), "%.3f (%.1fx)", g->ratio,
+			 1 / g->ratio);
+	else
+		snprintf(ratio, sizeof(ratio), "%.3f", g->ratio);
+	goal_text(g, goal, sizeof(goal));
+	snprintf(spread, sizeof(spread), "[%.2f-%.2f]", g->p10, g->p90);
+	printf("%-24s %-30s %10.2f %10.2f  %-14s %-25s %-13s %s\n", g->what,
+	       g->peer, g->zxmem_ns / 1e3, g->peer_ns / 1e3, ratio, goal,
+	       spread, g->met ? "met" : "NOT MET");
+}
+
+/* The goals table; returns how many are met. */
+static unsigned int print_goals(void)
+{
+	unsigned int i, met = 0, kept;
+
+	printf("Goals: zxmem's median time per call / the peer's, every pair\n"
+	       "measured side by side in this run (the methods take turns in\n"
+	       "each round); [p10-p90] of the per-round ratios.  A goal is met\n"
+	       "when the ratio is at most its bound.\n");
+	printf("%-24s %-30s %10s %10s  %-14s %-25s %-13s %s\n", "case",
+	       "peer", "zxmem us", "peer us", "zxmem/peer", "goal",
+	       "p10-p90", "verdict");
+	for (kept = 0; kept < 2; kept++) {
+		if (kept)
+			printf("-- targets of the earlier bench, kept --\n");
+		for (i = 0; i < nr_goals; i++) {
+			if (goals[i].kept != kept)
+				continue;
+			print_goal(&goals[i]);
+			met += goals[i].met;
 		}
 	}
 	printf("\n");
 	return met;
+}
+
+/* The goals of the 1,024-site batch. */
+static void add_vec_goals(void)
+{
+	const unsigned int c = NR_VEC_COUNTS - 1;
+	const struct cell *z = &vec_cells[c][V_XCHG];
+
+	if (vec_counts[c] != NR_BPS)
+		die("the last batch must have %d sites", NR_BPS);
+	add_goal("1024 bps, 1 vec+xchg", "process_vm_writev 1024 iov",
+		 z->ns, vec_cells[c][V_PVM].ns, z->n, 1.0, false, false);
+	add_goal("1024 bps, 1 vec+xchg", "1024 single zxmem calls",
+		 z->ns, vec_cells[c][V_SINGLE].ns, z->n, 1.0 / 10, true, false);
+	add_goal("1024 bps, 1 vec+xchg", "1024 PEEKTEXT+POKETEXT",
+		 z->ns, vec_cells[c][V_PTRACE].ns, z->n, 1.0 / 20, true,
+		 false);
+}
+
+/* Every goal the run measured, in the order of the table. */
+static void collect_goals(void)
+{
+	static const char *const pvm_name[NR_DIRS] = {
+		"process_vm_writev", "process_vm_readv",
+	};
+	static const char *const ptrace_name[NR_DIRS] = {
+		"PTRACE_POKEDATA", "PTRACE_PEEKDATA",
+	};
+	static const char *const procmem_name[NR_DIRS] = {
+		"pwrite /proc/PID/mem", "pread /proc/PID/mem",
+	};
+	unsigned int s, d;
+	char what[64];
+
+	for (d = 0; d < NR_DIRS; d++)
+		for (s = 0; s < NR_SIZES; s++) {
+			const struct cell *z = &cells[s][d][M_ZXMEM];
+			const struct cell *p = &cells[s][d][M_PVM];
+
+			snprintf(what, sizeof(what), "%s %s", dir_name[d],
+				 sizes[s].name);
+			add_goal(what, pvm_name[d], z->ns, p->ns, z->n, 1.0,
+				 false, false);
+		}
+	for (d = 0; d < NR_DIRS; d++) {
+		const struct cell *z = &cells[0][d][M_ZXMEM];
+		const struct cell *p = &cells[0][d][M_PTRACE];
+
+		if (sizes[0].len != sizeof(long) || p->n != z->n)
+			die("the first size must be one word, for ptrace");
+		snprintf(what, sizeof(what), "%s %s, stopped", dir_name[d],
+			 sizes[0].name);
+		add_goal(what, ptrace_name[d], z->ns, p->ns, z->n, 1.0, false,
+			 false);
+	}
+	add_goal("1 byte into text", "PEEKTEXT+POKETEXT",
+		 bp_ns[SITE_TEXT][BP_ZXMEM], bp_ns[SITE_TEXT][BP_PTRACE],
+		 BP_SAMPLES, 0.5, false, false);
+	add_goal("1 byte into text", "pwrite /proc/PID/mem",
+		 bp_ns[SITE_TEXT][BP_ZXMEM], bp_ns[SITE_TEXT][BP_PROCMEM],
+		 BP_SAMPLES, 0.25, false, false);
+	add_vec_goals();
+
+	for (d = 0; d < NR_DIRS; d++)
+		for (s = 0; s < NR_SIZES; s++) {
+			const struct cell *z = &cells[s][d][M_ZXMEM];
+			const struct cell *p = &cells[s][d][M_PROCMEM];
+
+			snprintf(what, sizeof(what), "%s %s", dir_name[d],
+				 sizes[s].name);
+			add_goal(what, procmem_name[d], z->ns, p->ns, z->n,
+				 1.0, false, true);
+		}
+	add_goal("1 byte into .rodata", "PEEKTEXT+POKETEXT",
+		 bp_ns[SITE_RODATA][BP_ZXMEM], bp_ns[SITE_RODATA][BP_PTRACE],
+		 BP_SAMPLES, 1.0, false, true);
+	add_goal("1 byte into .rodata", "pwrite /proc/PID/mem",
+		 bp_ns[SITE_RODATA][BP_ZXMEM], bp_ns[SITE_RODATA][BP_PROCMEM],
+		 BP_SAMPLES, 1.0, false, true);
+}
+
+static void write_tap(void)
+{
+	const char *path = getenv("ZXMEM_RESULT");
+	unsigned int i;
+	FILE *tap;
+
+	if (!path || !*path)
+		return;
+	tap = fopen(path, "a");
+	if (!tap)
+		die("open %s: %s", path, strerror(errno));
+	fprintf(tap, "1..%u\n", nr_goals);
+	for (i = 0; i < nr_goals; i++) {
+		const struct goal *g = &goals[i];
+		char goal[32];
+
+		goal_text(g, goal, sizeof(goal));
+		fprintf(tap, "%s %u %s%s vs %s: ratio %.3f, goal %s\n",
+			g->met ? "ok" : "not ok", i + 1,
+			g->kept ? "earlier target: " : "", g->what, g->peer,
+			g->ratio, goal);
+	}
+	if (fclose(tap))
+		die("write %s: %s", path, strerror(errno));
 }
 
 static void print_usage(const char *argv0)
@@ -1100,7 +1546,6 @@ int main(int argc, char **argv)
 {
 	struct tracee main_target;
 	unsigned int s, d, i, met, seed = 0;
-	unsigned int nr = ARRAY_SIZE(verdicts);
 	uint64_t start = now_ns();
 	void *src, *dst;
 
@@ -1125,9 +1570,14 @@ int main(int argc, char **argv)
 
 	/* Fork every target before the big buffers exist: no COW sharing. */
 	spawn_target(&main_target, REGION_SIZE);
+	map_bps(&main_target);
 	for (i = 0; i < NR_WRITERS; i++)
 		spawn_target(&writers[i].target, WRITER_REGION);
 	attach_target(&main_target);
+	zxmem_fd = zxmem_device_fd();
+	if (zxmem_fd < 0)
+		die("cannot open %s: %s", ZXMEM_DEVICE_PATH,
+		    zx_status_get_string(zxmem_fd));
 	src = map_buffer(REGION_SIZE);
 	dst = map_buffer(REGION_SIZE);
 
@@ -1142,17 +1592,23 @@ int main(int argc, char **argv)
 	printf("bench: measuring breakpoints (%.0f s so far)\n",
 	       (now_ns() - start) / 1e9);
 	measure_breakpoints(&main_target);
+	printf("bench: measuring batched breakpoints (%.0f s so far)\n",
+	       (now_ns() - start) / 1e9);
+	measure_vec(&main_target);
 	measure_concurrency();
+	collect_goals();
 
 	print_data();
+	print_vec_data();
 	print_header(&main_target);
 	print_table();
-	met = print_ratios();
-	met += print_breakpoints(NR_SIZES * NR_DIRS * NR_RATIO_TARGETS);
+	print_breakpoints();
+	print_vec();
 	print_concurrency();
+	met = print_goals();
 	printf("bench: took %.0f s\n", (now_ns() - start) / 1e9);
-	printf("bench: %u of %u ratio targets met\n", met, nr);
-	write_tap(nr);
+	printf("bench: %u of %u ratio targets met\n", met, nr_goals);
+	write_tap();
 
 	kill_target(&main_target);
 	for (i = 0; i < NR_WRITERS; i++)
