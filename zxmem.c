@@ -1225,7 +1225,8 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
  * needs the general path (zxmem_copy_pinned() pins batches of its own,
  * into call->pages) ends the hold, as does one that STOP stops at.
  *
- * Return: the segment after the last one the hold served.
+ * Return: the segment after the last one the hold served; @first if it
+ * served none, because the caller is being killed (the call stops).
  */
 static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 {
@@ -1240,15 +1241,10 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 	}
 
 	call->pool_used = 0;
+	/* A fatal signal: the call is interrupted before this segment. */
 	if (mmap_read_lock_killable(call->mm)) {
-		/*
-		 * A fatal signal: the single call's answer, and the end of the
-		 * call (zxmem_copy_interrupted()).
-		 */
-		if (v->seg[first].pending)
-			v->seg[first].status = ZX_ERR_BAD_STATE;
-		v->seg[first].pending = false;
-		return first + 1;
+		v->stopped = true;
+		return first;
 	}
 	for (i = first; i < n; i++) {
 		struct zxmem_seg *s = &v->seg[i];

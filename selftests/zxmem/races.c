@@ -28,6 +28,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1568,6 +1569,130 @@ TEST_F_TIMEOUT(races, rmmod_during_calls_is_refused, 120)
 	ASSERT_ROUNDS(round, planned, min_rounds);
 	ASSERT_WINDOWS(during_call, min_during_call,
 		       "unload attempts while a call ran");
+}
+
+/*
+ * 10. A batched call whose array another thread rewrites while it runs.
+ * An array of more than one batch (32 segments) is read twice, once for
+ * the total and once for the copy; a segment that grew in between must
+ * not move more than the total the call judged.  Segment VEC_FLIPPED of
+ * VEC_COUNT flips between 1 byte and 64 MiB: the call is refused as a
+ * whole (the first read saw 64 MiB), or carried out with that segment
+ * copying its 1 byte, or with one segment refused ZX_ERR_INVALID_ARGS
+ * (the second read saw 64 MiB, more than the 1 byte the total kept).
+ * The segments read this process's own memory, so only reads are needed.
+ */
+#define VEC_COUNT	40
+#define VEC_FLIPPED	35
+
+struct size_flipper {
+	__u64 *size;
+	bool *stop;
+	unsigned long flips;
+};
+
+static void *flip_size(void *arg)
+{
+	struct size_flipper *f = arg;
+
+	while (!flag_get(f->stop)) {
+		__atomic_store_n(f->size, f->flips++ & 1 ?
+				 ZXMEM_MAX_TRANSFER : 1, __ATOMIC_RELAXED);
+		sched_yield();
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(races, batched_array_rewritten_mid_call_keeps_the_total, 120)
+{
+	const int planned = 3000, min_rounds = 300;
+	/* calls whose two reads of the array saw different sizes */
+	const unsigned long min_changed = 1;
+	struct zxmem_segment segs[VEC_COUNT];
+	unsigned long refused = 0, one_byte = 0, changed = 0, bad = 0;
+	struct size_flipper f = { 0 };
+	uint8_t *from, *to;
+	bool stop = false;
+	pthread_t flipper;
+	int pidfd, round, i;
+
+	RETURN_IF_SKIPPED();
+	pidfd = zxmem_pidfd_open(getpid());
+	ASSERT_LE(0, pidfd);
+	/* Room for 64 MiB both ways, should the total not hold. */
+	from = mmap(NULL, ZXMEM_MAX_TRANSFER, PROT_READ,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	to = mmap(NULL, ZXMEM_MAX_TRANSFER, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_TRUE(from != MAP_FAILED && to != MAP_FAILED);
+	for (i = 0; i < VEC_COUNT; i++)
+		segs[i] = (struct zxmem_segment){
+			.vaddr = (uintptr_t)from + i * PAGE,
+			.buffer = (uintptr_t)to + (i == VEC_FLIPPED ? 0 :
+						   (i + 1) * PAGE),
+			.size = 1,
+		};
+	f.size = &segs[VEC_FLIPPED].size;
+	f.stop = &stop;
+	ASSERT_EQ(0, pthread_create(&flipper, NULL, flip_size, &f));
+	start_rounds(self);
+
+	for (round = 0; round < planned && !over_budget(self); round++) {
+		struct zxmem_vec vec = {
+			.segments = (uintptr_t)segs,
+			.count = VEC_COUNT,
+			.handle = pidfd,
+		};
+		unsigned int ok_segs = 0, refused_segs = 0;
+
+		for (i = 0; i < VEC_COUNT; i++)
+			segs[i].status = STATUS_UNTOUCHED;
+		if (ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec)) {
+			bad++;
+			continue;
+		}
+		if (vec.status == ZX_ERR_INVALID_ARGS && !vec.done) {
+			refused++;
+			continue;
+		}
+		/*
+		 * The array is copied bytewise, so a read can also catch the
+		 * size half rewritten (0, or above 64 MiB: invalid).  Then the
+		 * first read counts that segment out, and the second, seeing 1
+		 * byte, leaves the budget one short for a later one.  Either
+		 * way: one segment refused at most, and none moves more.
+		 */
+		for (i = 0; i < VEC_COUNT; i++) {
+			ok_segs += segs[i].status == ZX_OK &&
+				   segs[i].actual == 1;
+			refused_segs += segs[i].status == ZX_ERR_INVALID_ARGS;
+		}
+		if (vec.status == ZX_OK && vec.done == VEC_COUNT &&
+		    ok_segs + refused_segs == VEC_COUNT && refused_segs <= 1 &&
+		    vec.actual == ok_segs) {
+			one_byte += !refused_segs;
+			changed += refused_segs;
+			continue;
+		}
+		if (bad++)
+			continue;
+		TH_LOG("call: %s, done %u, %llu bytes", zx_status_get_string(vec.status),
+		       vec.done, (unsigned long long)vec.actual);
+		for (i = 0; i < VEC_COUNT; i++)
+			if (segs[i].status != ZX_OK || segs[i].actual != 1)
+				TH_LOG("segment %d: %s, %llu bytes", i,
+				       zx_status_get_string(segs[i].status),
+				       (unsigned long long)segs[i].actual);
+	}
+	flag_set(&stop, true);
+	ASSERT_EQ(0, pthread_join(flipper, NULL));
+	close(pidfd);
+	TH_LOG("%d calls: %lu refused, %lu with every byte, %lu with a segment refused, %lu wrong; %lu flips",
+	       round, refused, one_byte, changed, bad, f.flips);
+	ASSERT_EQ(0UL, bad);
+	ASSERT_ROUNDS(round, planned, min_rounds);
+	ASSERT_WINDOWS(changed, min_changed,
+		       "calls that read the array twice and saw it change");
 }
 
 TEST_HARNESS_MAIN
