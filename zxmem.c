@@ -161,6 +161,8 @@ struct zxmem_call {
 	struct mm_struct *mm;
 	unsigned long pool_used;	/* of pages[], by prepinned ranges */
 	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
+	struct page *old_page;	/* an exchange's: the old buffer's page */
+	unsigned long old_base;	/* its address in the caller's memory */
 };
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
@@ -613,9 +615,18 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
 		return;
 	if (call->write && zxmem_fault_in_readable(r->buffer, size))
 		return;
+	/*
+	 * An old buffer of one page is pinned before its first byte is
+	 * exchanged (zxmem_exchange_step()); a longer one is faulted in whole
+	 * first, so a bad page of it refuses the range before any byte.
+	 */
 	if (call->exchange) {
 		r->len = size;
-		if (!access_ok(r->old, size) || zxmem_fault_in_old(r, 0, size))
+		if (!access_ok(r->old, size))
+			return;
+		if (zxmem_pages_spanned(offset_in_page((unsigned long)r->old),
+					size) > 1 &&
+		    zxmem_fault_in_old(r, 0, size))
 			return;
 	}
 	r->buffer_ready = true;
@@ -828,6 +839,31 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 #define ZXMEM_STAGE		64
 
 /*
+ * The caller's old buffer page for @old, pinned for writing: the call
+ * keeps the last one, for the next segment's old bytes are mostly in the
+ * same page (an array of saved instructions), and lets go of it in
+ * zxmem_release().  A caller that unmaps it meanwhile, from another
+ * thread, gets the bytes in the page it had.
+ *
+ * Return: the page, or NULL if it cannot be pinned.
+ */
+static struct page *zxmem_old_page(struct zxmem_call *call, unsigned long old)
+{
+	if (call->old_page && call->old_base == (old & PAGE_MASK))
+		return call->old_page;
+	if (call->old_page)
+		unpin_user_pages_dirty_lock(&call->old_page, 1, true);
+	call->old_page = NULL;
+	if (pin_user_pages_fast(old & PAGE_MASK, 1, FOLL_WRITE,
+				&call->old_page) != 1) {
+		call->old_page = NULL;
+		return NULL;
+	}
+	call->old_base = old & PAGE_MASK;
+	return call->old_page;
+}
+
+/*
  * Exchange @len bytes at @kaddr (a kernel mapping of a pinned target page)
  * with the caller's buffer @done bytes into the range.  The replaced bytes
  * go straight into the caller's old buffer, through its own page, pinned
@@ -837,40 +873,31 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
  * exchanged; sets @buffer_fault if a buffer of the caller's faulted (its
  * new bytes could not be read, or its old page could not be pinned).
  */
-static size_t zxmem_exchange_step(struct zxmem_range *r, u8 *kaddr,
+static size_t zxmem_exchange_step(struct zxmem_call *call,
+				  struct zxmem_range *r, u8 *kaddr,
 				  size_t len, size_t done, bool *buffer_fault)
 {
-	struct page *old_page = NULL;
-	unsigned long old_base = 0;
 	u8 new[ZXMEM_STAGE];
-	u8 *old_kaddr = NULL;
 	size_t moved = 0;
 
 	while (moved < len) {
 		unsigned long old = (unsigned long)r->old + done + moved;
 		size_t n = min3(len - moved, (size_t)ZXMEM_STAGE,
 				(size_t)(PAGE_SIZE - offset_in_page(old)));
+		struct page *old_page = zxmem_old_page(call, old);
 		size_t got, swapped;
+		u8 *old_kaddr;
 
-		if (!old_page || (old & PAGE_MASK) != old_base) {
-			if (old_page) {
-				zxmem_kunmap(old_kaddr);
-				unpin_user_pages_dirty_lock(&old_page, 1, true);
-				old_page = NULL;
-			}
-			if (pin_user_pages_fast(old & PAGE_MASK, 1, FOLL_WRITE,
-						&old_page) != 1) {
-				old_page = NULL;
-				*buffer_fault = true;
-				break;
-			}
-			old_base = old & PAGE_MASK;
-			old_kaddr = zxmem_kmap(old_page);
+		if (!old_page) {
+			*buffer_fault = true;
+			break;
 		}
 		/* access_ok() covered the buffer (zxmem_check_buffer()). */
 		got = n - __copy_from_user(new, r->buffer + done + moved, n);
+		old_kaddr = zxmem_kmap(old_page);
 		swapped = zxmem_exchange(kaddr + moved, new,
 					 old_kaddr + offset_in_page(old), got);
+		zxmem_kunmap(old_kaddr);
 		moved += swapped;
 		if (swapped < got)
 			break;	/* a fatal signal: zxmem_copy_interrupted() */
@@ -878,10 +905,6 @@ static size_t zxmem_exchange_step(struct zxmem_range *r, u8 *kaddr,
 			*buffer_fault = true;
 			break;
 		}
-	}
-	if (old_page) {
-		zxmem_kunmap(old_kaddr);
-		unpin_user_pages_dirty_lock(&old_page, 1, true);
 	}
 	return moved;
 }
@@ -906,8 +929,8 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
 		size_t stepped;
 
 		if (call->exchange) {
-			stepped = zxmem_exchange_step(r, kaddr + offset, step,
-						      done + moved,
+			stepped = zxmem_exchange_step(call, r, kaddr + offset,
+						      step, done + moved,
 						      buffer_fault);
 		} else if (call->write) {
 			/*
@@ -1030,6 +1053,8 @@ static void zxmem_range_release(struct zxmem_range *r)
 
 static void zxmem_release(struct zxmem_call *call)
 {
+	if (call->old_page)
+		unpin_user_pages_dirty_lock(&call->old_page, 1, true);
 	if (call->mm)
 		mmput(call->mm);
 	if (call->target)
