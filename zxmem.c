@@ -1244,6 +1244,36 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 }
 
 /*
+ * Does segment @i touch a page that a range of this hold, from @first on,
+ * has pinned?  A write must not pin a page twice at once: a forced write
+ * into a page without write permission has GUP break copy-on-write, and a
+ * kernel that judges a page shared by its reference count (5.10 does; 6.x
+ * trusts an exclusive anonymous page) copies the page the first pin holds,
+ * whose bytes (written after the hold) would then land in a page the
+ * target no longer maps.  A later hold pins it again once it is let go.
+ */
+static bool zxmem_vec_pinned_before(struct zxmem_vec_call *v, u32 first,
+				    u32 i, u64 size)
+{
+	unsigned long start = v->seg[i].r.vaddr & PAGE_MASK;
+	unsigned long end = zxmem_range_end(v->seg[i].r.vaddr, size);
+	u32 j;
+
+	if (!v->call.write)
+		return false;
+	for (j = first; j < i; j++) {
+		const struct zxmem_range *r = &v->seg[j].r;
+		unsigned long pinned = r->vaddr & PAGE_MASK;
+
+		if (r->prepinned &&
+		    zxmem_overlaps(start, end, pinned,
+				   pinned + r->prepinned * PAGE_SIZE))
+			return true;
+	}
+	return false;
+}
+
+/*
  * One mmap lock hold for as many of the batch's segments, from @first on,
  * as it can serve: each one's region is judged, and pinned when it is
  * small and its buffer ready, until call->pages is full.  A segment that
@@ -1280,10 +1310,14 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 				break;
 			continue;
 		}
-		/* Room for it in this hold, or the next one will have it. */
+		/*
+		 * Room for it in this hold, and none of its pages pinned by an
+		 * earlier range of the hold, or the next hold will do it.
+		 */
 		if (s->r.buffer_ready && i > first &&
-		    zxmem_pages_spanned(offset_in_page(s->r.vaddr), size) >
-		    ZXMEM_PIN_BATCH - call->pool_used) {
+		    (zxmem_pages_spanned(offset_in_page(s->r.vaddr), size) >
+		     ZXMEM_PIN_BATCH - call->pool_used ||
+		     zxmem_vec_pinned_before(v, first, i, size))) {
 			mmap_read_unlock(call->mm);
 			return i;
 		}
