@@ -4,10 +4,11 @@
  * request the module judges leaves exactly one record, zxmem:zxmem_write
  * or zxmem:zxmem_read, whatever it answered, with the caller's tgid and
  * tid, the target's tgid (0 if the handle named none), the handle, vaddr,
- * size, the segment count, the status and actual.  A call whose request
- * cannot be read, or an unknown command, leaves none: it reaches no
- * process.  Read through tracefs, in a trace instance of our own,
- * filtered to the calling thread.
+ * size, the segment count, the status and actual (a batched call's one
+ * record: its count, first vaddr, valid sizes and bytes moved, summed).
+ * A call whose request cannot be read, or an unknown command, leaves
+ * none: it reaches no process.  Read through tracefs, in a trace instance
+ * of our own, filtered to the calling thread.
  */
 
 #include <errno.h>
@@ -242,6 +243,84 @@ TEST_F(child, disabled_events_record_nothing)
 	ASSERT_COPIED(page, done);
 	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
 	ASSERT_FALSE(r[0].write);
+	trace_stop();
+}
+
+/*
+ * A batched call leaves one record, whatever its segments answered: the
+ * segment count, the first segment's vaddr, the valid segments' sizes
+ * added up and the bytes they all moved.  One refused as a whole says
+ * why, with the target once its handle named it; one whose array cannot
+ * be read reaches no request and leaves none.
+ */
+TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
+{
+	size_t page = page_size();
+	struct zxmem_segment segs[3];
+	struct record r[MAX_RECORDS];
+	uint8_t *src = pattern_buffer(_metadata, 2 * page, SEED_NEW);
+	struct zxmem_vec vec = {
+		.segments = (uintptr_t)segs,
+		.count = 3,
+		.handle = self->target.pidfd,
+	};
+	int64_t addr;
+
+	if (!trace_start(_metadata))
+		return;
+	addr = target_region(_metadata, &self->target, true, 2 * page,
+			     SEED_OLD);
+	segs[0] = (struct zxmem_segment){ .vaddr = addr + page,
+		.buffer = (uintptr_t)src, .size = page };
+	/* Its own fields refuse it: its size counts for nothing. */
+	segs[1] = (struct zxmem_segment){ .vaddr = addr,
+		.buffer = (uintptr_t)src, .size = page, .reserved = 1 };
+	segs[2] = (struct zxmem_segment){ .vaddr = addr,
+		.buffer = (uintptr_t)src + page, .size = page / 2 };
+	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_WRITE_MEMORY_VEC, &vec));
+	ASSERT_STATUS(ZX_OK, vec.status);
+	ASSERT_EQ(3u, vec.done);
+	ASSERT_STATUS(ZX_ERR_INVALID_ARGS, segs[1].status);
+	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
+	EXPECT_TRUE(r[0].write);
+	EXPECT_EQ(getpid(), r[0].caller_tgid);
+	EXPECT_EQ(gettid(), r[0].caller_tid);
+	EXPECT_EQ(self->target.pid, r[0].target_tgid);
+	EXPECT_EQ((unsigned int)self->target.pidfd, r[0].handle);
+	EXPECT_EQ((uint64_t)addr + page, r[0].vaddr);
+	EXPECT_EQ(page + page / 2, r[0].size);
+	EXPECT_EQ(3u, r[0].segments);
+	EXPECT_STREQ("ZX_OK", r[0].status);
+	EXPECT_EQ(page + page / 2, r[0].actual);
+
+	/* Refused as a whole by its handle: no target, nothing moved. */
+	vec.handle = closed_fd();
+	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_STATUS(ZX_ERR_BAD_HANDLE, vec.status);
+	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
+	EXPECT_FALSE(r[0].write);
+	EXPECT_EQ(0, r[0].target_tgid);
+	EXPECT_EQ(3u, r[0].segments);
+	EXPECT_STREQ("ZX_ERR_BAD_HANDLE", r[0].status);
+	EXPECT_EQ(0u, r[0].actual);
+
+	/* Its header refuses it before the array is read. */
+	vec.handle = self->target.pidfd;
+	vec.count = 0;
+	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_STATUS(ZX_ERR_INVALID_ARGS, vec.status);
+	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
+	EXPECT_EQ(0u, r[0].segments);
+	EXPECT_EQ(0u, r[0].vaddr);
+	EXPECT_STREQ("ZX_ERR_INVALID_ARGS", r[0].status);
+
+	/* An array it cannot read: EFAULT, and no request, no record. */
+	vec.count = 3;
+	vec.segments = (uintptr_t)unmapped_buffer(_metadata);
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, trace_take(r, MAX_RECORDS));
 	trace_stop();
 }
 
