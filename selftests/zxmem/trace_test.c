@@ -31,9 +31,6 @@
 
 static const char *const events[] = { "zxmem_write", "zxmem_read" };
 
-/* The global record-cmd option as it was ("" if unknown), to restore. */
-static char record_cmd[8];
-
 /* One record, as the event's format prints it. */
 struct record {
 	bool write;
@@ -53,6 +50,67 @@ static int event_write(const char *event, const char *file, const char *text)
 }
 
 /*
+ * Enabling an event live-patches the kernel's text (its static key), and
+ * so does the scheduler's tracepoints that command-name recording
+ * registers with it: TCG guests have been seen to hang there (an IPI
+ * never answered, a soft lockup) and to crash (a stray int3), the more
+ * often the more the host is loaded.  So the whole run patches twice:
+ * before its first test, KEEPER enables both events for good (its filter
+ * matches no call: the idle task makes none) with command names off (a
+ * global option), and after its last test it undoes both.  Each test's
+ * own instance then turns the events on and off without patching.
+ */
+#define KEEPER		TRACEFS "/instances/zxmem_trace_test_keeper"
+
+static pid_t keeper_pid;
+/* The global record-cmd option as it was ("" if unknown), to restore. */
+static char record_cmd[8];
+
+static int keeper_write(const char *event, const char *file, const char *text)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), KEEPER "/events/zxmem/%s/%s", event, file);
+	return write_text(path, 0, text);
+}
+
+__attribute__((constructor)) static void keeper_start(void)
+{
+	unsigned int i;
+
+	if (access(TRACEFS "/instances", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/events/zxmem/zxmem_write/format", F_OK) ||
+	    (mkdir(KEEPER, 0700) && errno != EEXIST))
+		return;
+	if (read_text(TRACEFS "/options/record-cmd", record_cmd,
+		      sizeof(record_cmd)))
+		record_cmd[0] = 0;
+	if (record_cmd[0])
+		write_text(TRACEFS "/options/record-cmd", 0, "0");
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		keeper_write(events[i], "filter", "caller_tid == 0");
+		keeper_write(events[i], "enable", "1");
+	}
+	keeper_pid = getpid();
+}
+
+/* The tests run in children, which leave with _exit(): only we get here. */
+__attribute__((destructor)) static void keeper_stop(void)
+{
+	unsigned int i;
+
+	if (!keeper_pid || getpid() != keeper_pid)
+		return;
+	for (i = 0; i < ARRAY_SIZE(events); i++)
+		keeper_write(events[i], "enable", "0");
+	rmdir(KEEPER);
+	/* After the events are off: turning it on would record for them. */
+	if (record_cmd[0])
+		write_text(TRACEFS "/options/record-cmd", 0, record_cmd);
+}
+
+/*
  * Both events on in our own instance, for this thread's calls only.
  * Returns false after SKIP() if the kernel has no tracefs.
  */
@@ -68,22 +126,12 @@ static bool trace_start(struct __test_metadata *_metadata)
 	ASSERT_EQ(0, access(TRACEFS "/events/zxmem/zxmem_write/format", F_OK)) {
 		TH_LOG("zxmem.ko defines no zxmem:zxmem_write event");
 	}
+	/* Keeping them on (keeper_start()): no text is patched from here. */
+	ASSERT_NE(0, keeper_pid) {
+		TH_LOG("the events could not be kept on in " KEEPER);
+	}
 	if (mkdir(INSTANCE, 0700))
 		ASSERT_EQ(EEXIST, errno);
-	/*
-	 * No command-name recording (a global option only): enabling an
-	 * event would register and
-	 * patch in the scheduler's tracepoints each time, live text patching
-	 * that TCG guests have been seen to hang in (an IPI never answered)
-	 * and crash on (a stray int3).  Records keep every field this test
-	 * reads.
-	 */
-	if (record_cmd[0] == 0 &&
-	    read_text(TRACEFS "/options/record-cmd", record_cmd,
-		      sizeof(record_cmd)))
-		record_cmd[0] = 0;
-	if (record_cmd[0])
-		ASSERT_EQ(0, write_text(TRACEFS "/options/record-cmd", 0, "0"));
 	snprintf(filter, sizeof(filter), "caller_tid == %d", gettid());
 	for (i = 0; i < ARRAY_SIZE(events); i++) {
 		ASSERT_EQ(0, event_write(events[i], "filter", filter));
@@ -100,9 +148,6 @@ static void trace_stop(void)
 	for (i = 0; i < ARRAY_SIZE(events); i++)
 		event_write(events[i], "enable", "0");
 	rmdir(INSTANCE);
-	/* After the events are off: turning it on would record for them. */
-	if (record_cmd[0])
-		write_text(TRACEFS "/options/record-cmd", 0, record_cmd);
 }
 
 /* Parse the records since the last call into @out; their number, or -1. */
