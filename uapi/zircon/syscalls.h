@@ -282,6 +282,30 @@ static inline int zxmem_device_fd(void)
 }
 
 /**
+ * zxmem_errno_status() - the status of a zxmem ioctl that failed
+ * @err: the errno it failed with.
+ *
+ * ENOTTY and EINVAL come from a descriptor that is not a zxmem device, or
+ * from a module with another ABI; EFAULT from a request, or a part of it,
+ * that is not the caller's to read and write.  Shared by every call of
+ * this API.
+ *
+ * Return: %ZX_ERR_NOT_SUPPORTED, %ZX_ERR_INVALID_ARGS or %ZX_ERR_INTERNAL.
+ */
+static inline zx_status_t zxmem_errno_status(int err)
+{
+	switch (err) {
+	case ENOTTY:
+	case EINVAL:
+		return ZX_ERR_NOT_SUPPORTED;
+	case EFAULT:
+		return ZX_ERR_INVALID_ARGS;
+	default:
+		return ZX_ERR_INTERNAL;
+	}
+}
+
+/**
  * zxmem_call() - issue one zxmem ioctl
  * @cmd: %ZXMEM_IOC_WRITE_MEMORY or %ZXMEM_IOC_READ_MEMORY.
  * @handle: pidfd of the target process.
@@ -321,13 +345,8 @@ static inline zx_status_t zxmem_call(unsigned long cmd, zx_handle_t handle,
 		status = (zx_status_t)io.status;
 		if (status == ZX_OK && actual)
 			*actual = (size_t)io.actual;
-	} else if (errno == ENOTTY || errno == EINVAL) {
-		/* Not a zxmem device, or one with a different ABI. */
-		status = ZX_ERR_NOT_SUPPORTED;
-	} else if (errno == EFAULT) {
-		status = ZX_ERR_INVALID_ARGS;
 	} else {
-		status = ZX_ERR_INTERNAL;
+		status = zxmem_errno_status(errno);
 	}
 
 	errno = saved_errno;

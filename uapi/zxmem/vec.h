@@ -74,14 +74,9 @@ static inline zx_status_t zxmem_vec_call(unsigned long cmd,
 		status = (zx_status_t)vec.status;
 		if (status == ZX_OK && done)
 			*done = (size_t)vec.done;
-	} else if (errno == ENOTTY || errno == EINVAL) {
-		/* No batched calls in this module, or another ABI. */
-		status = ZX_ERR_NOT_SUPPORTED;
-	} else if (errno == EFAULT) {
-		/* @segments, or a part of it, is not ours to read and write. */
-		status = ZX_ERR_INVALID_ARGS;
 	} else {
-		status = ZX_ERR_INTERNAL;
+		/* ENOTTY, EINVAL: no batched calls in this module. */
+		status = zxmem_errno_status(errno);
 	}
 
 	errno = saved_errno;
