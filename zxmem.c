@@ -621,7 +621,6 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
 	 * first, so a bad page of it refuses the range before any byte.
 	 */
 	if (call->exchange) {
-		r->len = size;
 		if (!access_ok(r->old, size))
 			return;
 		if (zxmem_pages_spanned(offset_in_page((unsigned long)r->old),
