@@ -71,7 +71,7 @@
  * 5 / 4 overlapping calls; exec 7 / 7 cut short; churn 6 / 21; buffer
  * 8 / 2 partial, 5 untouched, 17 failed reads (before the 16-round plan);
  * dying tracer 4 / 4 (1 round once its call took 7 s: the measurement
- * of that is setup now); detach 20 / 359749; fd reuse 48 / 24 and 9;
+ * of that is setup now); detach 20 / 359749; fd reuse 200 / 53 (in 4 s);
  * writers 4 writes each / 17 contended, 3 / 11; rmmod 200 / 192.
  */
 #define BUDGET		25.0
@@ -1065,6 +1065,17 @@ TEST_F_TIMEOUT(races, tracer_detach_and_reattach_race_other_threads, 120)
 /* 7. The pidfd is closed, and its number reused, by another thread. */
 
 #define JUGGLED_FD	600
+/*
+ * Each call moves this much.  What the test needs is calls during which
+ * the number changes, and the juggler changes it every few milliseconds,
+ * so a call of this size (tens of ms under KASAN) spans several changes.
+ * At XFER a successful call took about half a second, and on a loaded
+ * host the budget ran out after 13 of the tracer thread's 48 calls (CI,
+ * 7.2-debug, one TCG thread for both vCPUs), below the floor of 16.  At
+ * this size, with the host's two cores kept busy beside the VM: 200
+ * rounds in 4 to 9 s, and 53 to 142 calls saw the number change.
+ */
+#define FD_XFER	(4UL << 20)
 
 struct juggler {
 	int choices[5];		/* what the number may become; -1: closed */
@@ -1115,13 +1126,13 @@ static void *call_juggled(void *arg)
 		unsigned long swaps = __atomic_load_n(c->swaps, __ATOMIC_ACQUIRE);
 		struct transfer r = raw_call(c->dev, write, JUGGLED_FD, SELF_REGION,
 					     write ? (const void *)c->src : c->dst,
-					     XFER);
+					     FD_XFER);
 
 		c->swapped += __atomic_load_n(c->swaps, __ATOMIC_ACQUIRE) != swaps;
 		/* Own process, tracee, untraced child, not a pidfd, closed. */
 		tally_add(&c->t, &r, ST_BIT(ST_OK) | ST_BIT(ST_ACCESS_DENIED) |
-			  ST_BIT(ST_WRONG_TYPE) | ST_BIT(ST_BAD_HANDLE), XFER);
-		if (!write && !r.ret && r.status == ZX_OK && r.actual <= XFER)
+			  ST_BIT(ST_WRONG_TYPE) | ST_BIT(ST_BAD_HANDLE), FD_XFER);
+		if (!write && !r.ret && r.status == ZX_OK && r.actual <= FD_XFER)
 			c->t.bad_bytes += count_outside(c->dst, r.actual,
 							c->seen, c->nr_seen);
 		/* Let the juggler move between the calls too. */
@@ -1133,9 +1144,9 @@ static void *call_juggled(void *arg)
 TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 {
 	const uint8_t seen[] = { SEED_OLD, SEED_NEW, SEED_NEW - 1 };
-	const unsigned long planned = 48, min_rounds = 16;
+	const unsigned long planned = 200, min_rounds = 50;
 	/* calls (of both threads) during which the fd number changed */
-	const unsigned long min_swapped = 3;
+	const unsigned long min_swapped = 6;
 	struct juggled_caller me, other;
 	struct juggler j = { .stop = false };
 	bool stop = false;
@@ -1149,9 +1160,9 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	/* Three processes with the region at the same address. */
 	ASSERT_EQ(0, target_spawn(&x));
 	ASSERT_EQ(0, target_spawn(&y));
-	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&x, SELF_REGION, XFER));
-	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&y, SELF_REGION, XFER));
-	region = own_region(SELF_REGION, XFER, SEED_OLD);
+	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&x, SELF_REGION, FD_XFER));
+	ASSERT_EQ((int64_t)SELF_REGION, target_region_at(&y, SELF_REGION, FD_XFER));
+	region = own_region(SELF_REGION, FD_XFER, SEED_OLD);
 	ASSERT_NE(NULL, region);
 	ASSERT_EQ(0, target_trace(&x));
 	self_pidfd = zxmem_pidfd_open(getpid());
@@ -1168,14 +1179,14 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	/* This thread is the tracer; the other thread holds no right to x. */
 	me = (struct juggled_caller){
 		.dev = self->dev, .byte = SEED_NEW,
-		.src = skewed_buffer(XFER, SEED_NEW),
-		.dst = skewed_buffer(XFER, 0),
+		.src = skewed_buffer(FD_XFER, SEED_NEW),
+		.dst = skewed_buffer(FD_XFER, 0),
 		.seen = seen, .nr_seen = 3, .stop = &stop, .swaps = &j.swaps,
 	};
 	other = (struct juggled_caller){
 		.dev = self->dev, .byte = SEED_NEW - 1,
-		.src = skewed_buffer(XFER, SEED_NEW - 1),
-		.dst = skewed_buffer(XFER, 0),
+		.src = skewed_buffer(FD_XFER, SEED_NEW - 1),
+		.dst = skewed_buffer(FD_XFER, 0),
 		.seen = seen, .nr_seen = 3, .stop = &stop,
 		.max_calls = ~0UL, .swaps = &j.swaps,
 	};
@@ -1198,9 +1209,9 @@ TEST_F_TIMEOUT(races, pidfd_closed_and_reused_mid_call, 120)
 	ASSERT_TALLY_CLEAN(&other.t);
 
 	/* Ours: anyone's bytes; the tracee's: this thread's; the other's: none. */
-	ASSERT_EQ(0ULL, count_outside(region, XFER, seen, 3));
-	ASSERT_EQ(0, target_outside(&x, SELF_REGION, XFER, seen, 2));
-	ASSERT_EQ(0, target_outside(&y, SELF_REGION, XFER, seen, 1));
+	ASSERT_EQ(0ULL, count_outside(region, FD_XFER, seen, 3));
+	ASSERT_EQ(0, target_outside(&x, SELF_REGION, FD_XFER, seen, 2));
+	ASSERT_EQ(0, target_outside(&y, SELF_REGION, FD_XFER, seen, 1));
 	target_kill(&x);
 	target_kill(&y);
 	tally_print("tracer thread", &me.t);
