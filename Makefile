@@ -116,7 +116,7 @@ DKMS_SRC = dkms.conf VERSION Kbuild $(wildcard COPYING) \
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug coverage debug-all bench vm-bench mutants \
-	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-debug \
+	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-install-arm64 ksft-debug \
 	zxmem-cmd man \
 	install uninstall install-data uninstall-data install-dkms-src \
 	deb pkg-test pkg-check version-check
@@ -297,16 +297,28 @@ ksft-install: ksft-tree
 	@rm -rf $(KSFT_INSTALL)
 	@$(KSFT_MAKE) KSFT_INSTALL_PATH=$(KSFT_INSTALL) install >/dev/null
 
+# The same tree cross-built for the arm64 kernels (names ending in -arm64),
+# in a build directory of its own; compat_test, an x86 32-bit caller, is
+# not in it.
+KSFT_INSTALL_ARM64 = $(KSFT_INSTALL)-arm64
+ksft-install-arm64: ksft-tree
+	@rm -rf $(KSFT_INSTALL_ARM64)
+	@$(KSFT_MAKE) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		O=$(CURDIR)/build/kselftest/arm64 \
+		KSFT_INSTALL_PATH=$(KSFT_INSTALL_ARM64) install >/dev/null
+
 ksft-debug: ksft-tree
 	@$(MAKE) --no-print-directory -C $(KSFT_OUT) OUTPUT=$(KSFT_OUT) \
 		ZXMEM_SRC=$(CURDIR) debug
 
 # One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror and
 # puts it beside zxmem.sh in the installed tree.
-vm-check: ksft-install
+vm-check: ksft-install $(if $(filter %-arm64,$(KVER)),ksft-install-arm64)
 	@rc=0; for k in $(KVER); do \
+		case $$k in *-arm64) t=$(KSFT_INSTALL_ARM64) ;; \
+		*) t=$(KSFT_INSTALL) ;; esac; \
 		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) \
-			--kselftest $(KSFT_INSTALL) $$k $(VM_OUT)/$$k \
+			--kselftest $$t $$k $(VM_OUT)/$$k \
 			selftests/zxmem/run.sh || rc=1; \
 	done; exit $$rc
 

@@ -13,9 +13,13 @@
 set -euo pipefail
 
 PACKAGES=(
-	gcc gcc-multilib make libc6-dev bc bison flex libelf-dev
+	# gcc-12-multilib: gcc-multilib conflicts with the cross compiler.
+	gcc gcc-12-multilib make libc6-dev bc bison flex libelf-dev
 	cpio gzip xz-utils kmod rsync
 	qemu-system-x86 busybox-static
+	# The arm64 kernel of scripts/kernels.conf: module and tests
+	# cross-built, the guest under qemu-system-aarch64.
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	python3 sparse coccinelle ocaml-nox codespell clang lld llvm
 	dwarves libssl-dev gnuplot-nox lcov groff-base mandoc

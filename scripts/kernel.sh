@@ -7,6 +7,10 @@
 #   scripts/kernel.sh NAME   ->   KERNEL=/path/to/bzImage
 #                                 KDIR=/path/to/build/dir
 #
+# and for an arm64 kernel (a name ending in -arm64) also ARCH and
+# CROSS_COMPILE for the module's build, BUSYBOX (the guest's) and
+# INIT_MODULES (the result port's driver; scripts/mkinitramfs.sh).
+#
 # Downloads use a private apt configuration for the kernel's suite, with
 # the mirror this machine's own apt sources name; the system's sources are
 # never touched.  Everything lands in ${ZXMEM_CACHE:-$HOME/.cache/zxmem}/
@@ -37,6 +41,10 @@ die() {
 read -r _ kind suite version fragments < <(awk -v n="$name" '$1 == n' "$conf") ||
 	die "no kernel '$name' in $conf_name"
 dir=$cache/kernels/$name
+# A name ending in -arm64 is an arm64 kernel, for a cross build and
+# qemu-system-aarch64; any other is amd64, this machine's own.
+arch=amd64
+[[ $name == *-arm64 ]] && arch=arm64
 
 # The archive this machine already uses, from deb822 or one-line sources.
 mirror_uri() {
@@ -59,16 +67,20 @@ mirror_uri() {
 # not apt's "Unable to locate package": Debian drops a kernel from sid,
 # experimental or backports as soon as the next one lands there.
 apt_download() {
-	local apt=$cache/apt/$suite spec pkg want versions err
-	local opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
-		    -o Dir::Etc::SourceParts=/dev/null
-		    -o "Dir::State::Lists=$apt/lists"
-		    -o "Dir::Cache=$apt/cache"
-		    -o APT::Sandbox::User=root
-		    -o Acquire::Check-Valid-Until=false)
+	local apt=$cache/apt/$suite archs= spec pkg want versions err opts
 
+	# An arm64 kernel's packages come with the host's own linux-kbuild:
+	# its index has both architectures.
+	[[ $arch == amd64 ]] || apt+=-$arch archs=amd64,$arch
+	opts=(-o "Dir::Etc::SourceList=$apt/sources.list"
+	      -o Dir::Etc::SourceParts=/dev/null
+	      -o "Dir::State::Lists=$apt/lists"
+	      -o "Dir::Cache=$apt/cache"
+	      -o APT::Sandbox::User=root
+	      -o Acquire::Check-Valid-Until=false)
+	[[ -z $archs ]] || opts+=(-o APT::Architectures::=amd64 -o "APT::Architectures::=$arch")
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
-	echo "deb [signed-by=$keyring] $(mirror_uri) $suite main" \
+	echo "deb [${archs:+arch=$archs }signed-by=$keyring] $(mirror_uri) $suite main" \
 		> "$apt/sources.list"
 	if ! err=$(apt-get -qq "${opts[@]}" update 2>&1); then
 		echo "zxmem: cannot read the index of $suite ($(grep -m 1 '^E:' <<<"$err" || echo "$err")); see README: Kernels" >&2
@@ -78,6 +90,8 @@ apt_download() {
 		pkg=${spec%%=*}
 		want=${spec#"$pkg"}
 		want=${want#=}
+		# An architecture qualifier (busybox-static:arm64) is not in
+		# the messages; apt-cache takes it.
 		versions=$(apt-cache "${opts[@]}" show "$pkg" 2>/dev/null |
 			sed -n 's/^Version: //p') || versions=
 		if [ -z "$versions" ] || { [ -n "$want" ] && ! grep -qxF -- "$want" <<<"$versions"; }; then
@@ -102,31 +116,49 @@ use_own_gcc() {
 }
 
 # Debian's own image and headers, unpacked; the headers' Makefile names
-# /usr/src absolutely, so it is pointed at the unpacked copy.
+# /usr/src absolutely, so it is pointed at the unpacked copy.  For arm64
+# the headers' scripts/ and tools/ links lead to ../../lib/linux-kbuild-*,
+# which is this machine's (amd64) linux-kbuild of the headers' own
+# version, unpacked beside them: Kbuild's host programs run here, the
+# module is cross-compiled.  The guest's busybox and the modules of its
+# result port (virtio_mmio, virtio_console) come from the same suite.
 prepare_debs() {
-	local root=$dir/root
+	local root=$dir/root hdr=linux-headers-$version-$arch kbuild kbuild_version
 
 	if [ "$(cat "$dir/.ready" 2>/dev/null)" != "$version" ]; then
 		rm -rf "$dir" && mkdir -p "$dir"
-		apt_download "linux-image-$version-amd64-unsigned" \
-			"linux-headers-$version-amd64"
+		apt_download "linux-image-$version-$arch-unsigned" "$hdr"
 		# linux-kbuild-6.12.95+deb12 for 6.12, linux-kbuild-5.10 for
 		# 5.10.0-32: the headers package names it.
-		kbuild=$(dpkg-deb -f "$dir"/debs/linux-headers-"$version"-amd64_*.deb Depends |
+		kbuild=$(dpkg-deb -f "$dir"/debs/"$hdr"_*.deb Depends |
 			tr ',' '\n' | sed -n 's/^ *\(linux-kbuild-[^ ]*\).*/\1/p')
-		[ -n "$kbuild" ] || die "linux-headers-$version-amd64 names no linux-kbuild package"
-		apt_download "linux-headers-$version-common" "$kbuild"
+		[ -n "$kbuild" ] || die "$hdr names no linux-kbuild package"
+		if [[ $arch == amd64 ]]; then
+			apt_download "linux-headers-$version-common" "$kbuild"
+		else
+			kbuild_version=$(dpkg-deb -f "$dir"/debs/"$hdr"_*.deb Version)
+			apt_download "linux-headers-$version-common" \
+				"$kbuild:amd64=$kbuild_version" "busybox-static:$arch"
+		fi
 		for deb in "$dir"/debs/*.deb; do
 			dpkg -x "$deb" "$root"
 		done
 		sed -i "s|^include /usr/src/|include $root/usr/src/|" \
-			"$root/usr/src/linux-headers-$version-amd64/Makefile"
-		use_own_gcc "$root/usr/src/linux-headers-$version-amd64/.kernelvariables"
+			"$root/usr/src/$hdr/Makefile"
+		use_own_gcc "$root/usr/src/$hdr/.kernelvariables"
 		rm -rf "$dir/debs"
 		echo "$version" > "$dir/.ready"
 	fi
-	echo "KERNEL=$root/boot/vmlinuz-$version-amd64"
-	echo "KDIR=$root/usr/src/linux-headers-$version-amd64"
+	echo "KERNEL=$root/boot/vmlinuz-$version-$arch"
+	echo "KDIR=$root/usr/src/$hdr"
+	if [[ $arch == arm64 ]]; then
+		local mods=$root/lib/modules/$version-$arch/kernel/drivers
+
+		echo "ARCH=arm64"
+		echo "CROSS_COMPILE=aarch64-linux-gnu-"
+		echo "BUSYBOX=$root/bin/busybox"
+		echo "INIT_MODULES='$mods/virtio/virtio_mmio.ko $mods/char/virtio_console.ko'"
+	fi
 }
 
 # A small guest kernel built from Debian's linux-source with this

@@ -72,6 +72,10 @@ headers_c90() {
 headers_user() {
 	local h
 
+	# gcc-12-multilib, not gcc-multilib (which conflicts with the arm64
+	# cross compiler): the x86 <asm/*.h> serve -m32 through this link.
+	mkdir -p "$work/asm32" &&
+		ln -sfn "/usr/include/$(gcc -print-multiarch)/asm" "$work/asm32/asm" || return 1
 	for h in "${uapi_user[@]}"; do
 		printf '#include <%s>\n' "${h#uapi/}" >"$work/user.c" || return 1
 		gcc -std=c99 -pedantic -Wall -Wextra -Werror -fsyntax-only \
@@ -79,7 +83,8 @@ headers_user() {
 			gcc -std=c11 -pedantic -Wall -Wextra -Werror -fsyntax-only \
 				-I "$repo/uapi" "$work/user.c" &&
 			gcc -m32 -std=c99 -pedantic -Wall -Wextra -Werror \
-				-fsyntax-only -I "$repo/uapi" "$work/user.c" &&
+				-fsyntax-only -isystem "$work/asm32" \
+				-I "$repo/uapi" "$work/user.c" &&
 			g++ -pedantic -Wall -Wextra -Werror -fsyntax-only \
 				-I "$repo/uapi" -x c++ "$work/user.c" || return 1
 	done

@@ -10,6 +10,8 @@
 #
 # The guest's console (ttyS0) goes to DIR/console.log, and to the terminal
 # unless --quiet; its second serial port (ttyS1) goes to DIR/result.tap.
+# --arch arm64 boots qemu-system-aarch64's "virt" board instead: console
+# ttyAMA0, result port a virtio console (hvc0).
 # Every test counts, KTAP subtests ("# "-prefixed) included; a result
 # that holds a subtest counts only through it.  The run fails when
 # result.tap does not end with "ZXMEM-EXIT 0" (the VM did not finish, or
@@ -32,15 +34,16 @@ die() {
 	exit 2
 }
 usage() {
-	die "usage: $0 --kernel VMLINUZ --initrd INITRD --out DIR [--timeout SECONDS] [--append CMDLINE] [--expect FILE --name KERNEL] [--quiet]"
+	die "usage: $0 [--arch amd64|arm64] --kernel VMLINUZ --initrd INITRD --out DIR [--timeout SECONDS] [--append CMDLINE] [--expect FILE --name KERNEL] [--quiet]"
 }
 
-kernel='' initrd='' out='' timeout=600 append='' quiet=0 expect='' name=''
+kernel='' initrd='' out='' timeout=600 append='' quiet=0 expect='' name='' arch=amd64
 while (($#)); do
 	case $1 in
-	--kernel | --initrd | --out | --timeout | --append | --expect | --name)
+	--kernel | --initrd | --out | --timeout | --append | --expect | --name | --arch)
 		(($# >= 2)) || usage
 		case $1 in
+		--arch) arch=$2 ;;
 		--expect) expect=$2 ;;
 		--name) name=$2 ;;
 		--kernel) kernel=$2 ;;
@@ -52,7 +55,7 @@ while (($#)); do
 		shift 2
 		;;
 	--quiet) quiet=1 && shift ;;
-	-h | --help) sed -n '4,28s/^# \{0,1\}//p' "$0" && exit 0 ;;
+	-h | --help) sed -n '4,31s/^# \{0,1\}//p' "$0" && exit 0 ;;
 	*) usage ;;
 	esac
 done
@@ -61,7 +64,12 @@ done
 [[ -r $kernel ]] || die "$kernel: cannot read the kernel"
 [[ -r $initrd ]] || die "$initrd: cannot read the initramfs"
 [[ -z $expect || (-r $expect && -n $name) ]] || die "--expect needs a readable file and --name"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (run scripts/deps.sh)"
+case $arch in
+amd64) qemu_bin=qemu-system-x86_64 ;;
+arm64) qemu_bin=qemu-system-aarch64 ;;
+*) die "--arch $arch: amd64 or arm64" ;;
+esac
+command -v "$qemu_bin" >/dev/null || die "$qemu_bin not found (run scripts/deps.sh)"
 
 mkdir -p "$out"
 console=$out/console.log
@@ -87,7 +95,9 @@ accel_opts=$accel
 # QEMU splits option values at commas; a literal comma is written twice.
 qarg() { printf '%s' "${1//,/,,}"; }
 
-cmdline="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
+console_tty=ttyS0
+[[ $arch == arm64 ]] && console_tty=ttyAMA0
+cmdline="console=$console_tty panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1"
 # loglevel=4 hides KERN_WARNING lines such as "WARNING: CPU: ..."; on a panic
 # (which panic_on_warn makes of every WARN) panic_print=0x20 replays the whole
 # kernel log to the console, so the splat that caused it is shown after all.
@@ -96,23 +106,36 @@ cmdline+=" loglevel=4 panic_print=0x20"
 # which then marks it unstable mid-run and live-patches the scheduler's
 # clock static key; TCG guests have crashed in such patching (Oops: int3 in
 # __schedule, 6.12).  TCG's TSC follows the host clock on every vCPU.
-cmdline+=" tsc=reliable${append:+ $append}"
+[[ $arch == amd64 ]] && cmdline+=" tsc=reliable"
+cmdline+=${append:+ $append}
 
-qemu=(
-	qemu-system-x86_64
-	-machine q35 -accel "$accel_opts"
-	-cpu max -smp 2 -m 2G
+qemu=("$qemu_bin")
+if [[ $arch == amd64 ]]; then
+	qemu+=(-machine q35 -accel "$accel_opts" -cpu max)
+else
+	# Under TCG, pointer authentication with the architected algorithm
+	# (QARMA) costs more than all the rest of the CPU; impdef is a
+	# cheaper one, the same instructions.
+	qemu+=(-machine virt -accel "$accel_opts" -cpu max,pauth-impdef=on)
+fi
+qemu+=(
+	-smp 2 -m 2G
 	# Headless, like -nographic, but without -nographic's SeaBIOS serial
 	# console, which writes terminal-reset escapes to ttyS0.
 	-display none -no-reboot -nodefaults
-	# The first -serial is ttyS0 (0x3f8), the second ttyS1 (0x2f8).
+	# The console: ttyS0 (0x3f8), or on arm64 the board's one PL011.
 	-serial stdio
 	-chardev "file,id=zxmem-result,path=$(qarg "$result")"
-	-serial chardev:zxmem-result
-	-kernel "$kernel"
-	-initrd "$initrd"
-	-append "$cmdline"
 )
+if [[ $arch == amd64 ]]; then
+	# The second -serial is ttyS1 (0x2f8).
+	qemu+=(-serial chardev:zxmem-result)
+else
+	# hvc0, on the board's virtio-mmio transports.
+	qemu+=(-device virtio-serial-device
+	       -device virtconsole,chardev=zxmem-result)
+fi
+qemu+=(-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
 
 # --foreground: QEMU stays in our process group, so Ctrl-C stops it too.
 start=$SECONDS

@@ -12,8 +12,8 @@
  * [stack]); edge is 8 bytes of 'E' before an unmapped page; shared is a
  * shared read-only file mapping; io a page of /dev/mem (VM_IO), 0 when
  * there is none; tick is beat(), the function that prints.  A breakpoint
- * (int3) written into beat() makes it print "cmd_target: breakpoint in
- * beat()" and exit 42.
+ * (int3 on x86, brk on arm64) written into beat() makes it print
+ * "cmd_target: breakpoint in beat()" and exit 42.
  *
  * "cmd_target traced" forks the target and traces it (PTRACE_SEIZE) for
  * good, as a debugger would; the child prints the lines above.

@@ -26,6 +26,19 @@ num=0
 failed=0
 pids=
 loaded_here=0
+# The breakpoint instruction, in the hex bytes zxmem(1) writes, and how the
+# executable's first mapping (its ELF header, and on arm64 its code too,
+# which GNU ld there puts in the same segment) is mapped.
+case $(uname -m) in
+aarch64)
+	bp_insn=000020d4	# brk #0
+	exe_perm=r-xp
+	;;
+*)
+	bp_insn=cc		# int3
+	exe_perm=r--p
+	;;
+esac
 
 echo "TAP version 13"
 if [ ! -x "$ZX" ] || [ ! -x "$TARGET" ]; then
@@ -313,7 +326,7 @@ echo always >"$SYSP/force_override"
 zx_run maps "$pid"
 sed 's/^/# /' "$tmp/out"
 expect maps_lists_the_code_as_forced_cow 0 \
-	"^0*${exe_base#0x}-[0-9a-f]{16}  r--p  read +forced copy-on-write +/.*cmd_target\$"
+	"^0*${exe_base#0x}-[0-9a-f]{16}  $exe_perm  read +forced copy-on-write +/.*cmd_target\$"
 expect maps_lists_code_executable 0 'r-xp  read +forced copy-on-write +/.*cmd_target$'
 expect maps_lists_the_heap_written 0 "^0*${heap_base#0x}-[0-9a-f]{16}  rw-p  read +written +\[heap\]\$"
 expect maps_lists_the_stack_written 0 "^0*${stack_base#0x}-[0-9a-f]{16}  rw-p  read +written +\[stack\]\$"
@@ -389,7 +402,7 @@ is usage_errors_leave_the_target_untraced "$(awk '/^TracerPid:/ { print $2 }' "/
 
 start bp || exit 1
 bp_pid=$pid
-run write_breakpoint_into_code 0 '' '' write "$pid" "cmd_target+$t_off" cc
+run write_breakpoint_into_code 0 '' '' write "$pid" "cmd_target+$t_off" "$bp_insn"
 if wait_for "$tmp/bp.out" '^cmd_target: breakpoint in beat\(\)$' 100; then
 	result ok breakpoint_changes_the_output
 else

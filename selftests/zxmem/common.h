@@ -69,6 +69,23 @@
 #define PIDFD_THREAD		O_EXCL
 #endif
 
+/*
+ * What a debugger writes to set a breakpoint, and the return instruction
+ * the breakpoint tests' code slots hold, as bytes in memory order.  The
+ * target runs into the breakpoint and takes SIGTRAP; on arm64 the
+ * instruction cache must be made to see the write first (Documentation/
+ * zxmem.rst, "The data path").
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define BP_INSN			{ 0xcc }			/* int3 */
+#define RET_INSN		{ 0xc3 }			/* ret */
+#elif defined(__aarch64__)
+#define BP_INSN			{ 0x00, 0x00, 0x20, 0xd4 }	/* brk #0 */
+#define RET_INSN		{ 0xc0, 0x03, 0x5f, 0xd6 }	/* ret */
+#else
+#error "no breakpoint instruction known for this architecture"
+#endif
+
 size_t page_size(void);
 uint64_t now_ms(void);
 /* CLOCK_MONOTONIC in seconds, for rates and budgets. */

@@ -1542,11 +1542,24 @@ static int64_t bp_trapped_slots(struct bp_runner *r)
 	return trapped;
 }
 
+static const uint8_t bp_insn[] = BP_INSN;
+static const uint8_t ret_insn[] = RET_INSN;
+#define BP_LEN		sizeof(bp_insn)
+
+/* The fixture's target again, with the runner (see the race above). */
+static int bp_target(struct target *bp, struct bp_runner *r)
+{
+	target_kill(bp);
+	if (pipe(r->cmd) || pipe(r->answer) ||
+	    target_spawn_prepared(bp, start_bp_runner, r) || target_trace(bp))
+		return -1;
+	return 0;
+}
+
 TEST_F_TIMEOUT(child, a_thousand_breakpoints_in_one_call, 120)
 {
-	static const uint8_t int3 = 0xcc;
 	static struct zxmem_segment segs[BP_SLOTS];
-	static uint8_t olds[BP_SLOTS], olds2[BP_SLOTS];
+	static uint8_t olds[BP_SLOTS][BP_LEN], olds2[BP_SLOTS][BP_LEN];
 	static uint8_t text[BP_SLOTS * BP_STRIDE];
 	/* Static: the target's runner thread uses its copy of it. */
 	static struct bp_runner r;
@@ -1555,45 +1568,80 @@ TEST_F_TIMEOUT(child, a_thousand_breakpoints_in_one_call, 120)
 	unsigned int i;
 	size_t done;
 
-	ASSERT_EQ(0, pipe(r.cmd));
-	ASSERT_EQ(0, pipe(r.answer));
-	/* The fixture's target, again with the runner (see the race above). */
-	target_kill(bp);
-	ASSERT_EQ(0, target_spawn_prepared(bp, start_bp_runner, &r));
-	ASSERT_EQ(0, target_trace(bp));
+	ASSERT_EQ(0, bp_target(bp, &r));
 	/* Untouched, every slot returns. */
 	ASSERT_EQ(0, bp_trapped_slots(&r));
 
 	for (i = 0; i < BP_SLOTS; i++) {
-		seg_set(&segs[i], base + i * BP_STRIDE, &int3, 1);
-		segs[i].old = (uintptr_t)&olds[i];
+		seg_set(&segs[i], base + i * BP_STRIDE, bp_insn, BP_LEN);
+		segs[i].old = (uintptr_t)olds[i];
 	}
 	ASSERT_STATUS(ZX_OK, zxmem_process_write_memory_vec(
 			bp->pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
 	ASSERT_EQ((size_t)BP_SLOTS, done);
 	for (i = 0; i < BP_SLOTS; i++) {
-		ASSERT_SEG(ZX_OK, 1, segs[i]);
+		ASSERT_SEG(ZX_OK, BP_LEN, segs[i]);
 		/* The original instruction, as our own copy has it. */
-		ASSERT_EQ(zxmem_bp_slots[i * BP_STRIDE], olds[i]);
-		ASSERT_EQ(0xc3, olds[i]);
+		ASSERT_EQ(0, memcmp(zxmem_bp_slots + i * BP_STRIDE, olds[i],
+				    BP_LEN));
+		ASSERT_EQ(0, memcmp(ret_insn, olds[i], BP_LEN));
 	}
 	ASSERT_EQ(BP_SLOTS, bp_trapped_slots(&r));
 	/* Ours stays as it was: the target's text pages were copied. */
-	ASSERT_EQ(0xc3, zxmem_bp_slots[0]);
+	ASSERT_EQ(0, memcmp(ret_insn, zxmem_bp_slots, BP_LEN));
 
 	/* The removal: the same call with the old bytes. */
 	for (i = 0; i < BP_SLOTS; i++) {
-		seg_set(&segs[i], base + i * BP_STRIDE, &olds[i], 1);
-		segs[i].old = (uintptr_t)&olds2[i];
+		seg_set(&segs[i], base + i * BP_STRIDE, olds[i], BP_LEN);
+		segs[i].old = (uintptr_t)olds2[i];
 	}
 	ASSERT_STATUS(ZX_OK, zxmem_process_write_memory_vec(
 			bp->pidfd, segs, BP_SLOTS, ZXMEM_VEC_EXCHANGE, &done));
 	ASSERT_EQ((size_t)BP_SLOTS, done);
 	for (i = 0; i < BP_SLOTS; i++) {
-		ASSERT_SEG(ZX_OK, 1, segs[i]);
-		ASSERT_EQ(0xcc, olds2[i]);
+		ASSERT_SEG(ZX_OK, BP_LEN, segs[i]);
+		ASSERT_EQ(0, memcmp(bp_insn, olds2[i], BP_LEN));
 	}
 	ASSERT_EQ(0, bp_trapped_slots(&r));
+	ASSERT_EQ(0, target_copy_out(bp, base, sizeof(text), text));
+	ASSERT_EQ(0, memcmp(zxmem_bp_slots, text, sizeof(text)));
+}
+
+/*
+ * The single call sets a breakpoint the same way: into code the target
+ * has run already (so a stale copy of the old instruction could be in
+ * its instruction cache), in the first and the last page of the slots.
+ * Each slot traps once set and returns once restored.
+ */
+TEST_F(child, breakpoints_by_single_calls_trap_and_come_out)
+{
+	static const unsigned int slots[] = { 0, 1, BP_SLOTS - 1 };
+	static struct bp_runner r;
+	static uint8_t text[BP_SLOTS * BP_STRIDE];
+	struct target *bp = &self->target;
+	uint64_t base = (uintptr_t)zxmem_bp_slots;
+	size_t actual;
+	unsigned int i;
+
+	ASSERT_EQ(0, bp_target(bp, &r));
+	ASSERT_EQ(0, bp_trapped_slots(&r));
+	for (i = 0; i < ARRAY_SIZE(slots); i++) {
+		actual = 0;
+		ASSERT_STATUS(ZX_OK, zx_process_write_memory(
+				bp->pidfd, base + slots[i] * BP_STRIDE,
+				bp_insn, BP_LEN, &actual));
+		ASSERT_EQ(BP_LEN, actual);
+		ASSERT_EQ((int64_t)i + 1, bp_trapped_slots(&r));
+	}
+	for (i = 0; i < ARRAY_SIZE(slots); i++) {
+		actual = 0;
+		ASSERT_STATUS(ZX_OK, zx_process_write_memory(
+				bp->pidfd, base + slots[i] * BP_STRIDE,
+				ret_insn, BP_LEN, &actual));
+		ASSERT_EQ(BP_LEN, actual);
+		ASSERT_EQ((int64_t)(ARRAY_SIZE(slots) - 1 - i),
+			  bp_trapped_slots(&r));
+	}
 	ASSERT_EQ(0, target_copy_out(bp, base, sizeof(text), text));
 	ASSERT_EQ(0, memcmp(zxmem_bp_slots, text, sizeof(text)));
 }
