@@ -40,7 +40,7 @@ export ZXMEM_CACHE
 
 # The kernels the VM suite runs on (scripts/kernels.conf); KVER=NAME picks
 # one of them.  make demo and make lint use Debian 12's own kernel.
-KERNELS := $(shell awk '!/^\#/ && NF && $$1 !~ /-debug$$/ { print $$1 }' \
+KERNELS := $(shell awk '!/^\#/ && NF && $$1 !~ /-(debug|kcsan)$$/ { print $$1 }' \
 	     scripts/kernels.conf)
 KVER ?= $(KERNELS)
 
@@ -73,6 +73,8 @@ ZXMEM_EXPECT = $(CURDIR)/selftests/zxmem/expected.txt
 TOOL_CFLAGS = -static -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	      -I$(CURDIR)/uapi
 DEBUG_KERNEL = 7.2-debug
+# The data-race detector's kernel (KCSAN), also in make check-debug.
+KCSAN_KERNEL = 7.2-kcsan
 # The debug kernel has CONFIG_GCOV_KERNEL; scripts/coverage.sh says whether
 # the run met the coverage goal, and fails it if not, unless this is 0.
 COVERAGE_GATE ?= 1
@@ -343,8 +345,15 @@ debug-all: ksft-install ksft-debug
 		$(VM_OUT)/debug-guest/run.sh
 	-@ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
 		$(VM_OUT)/$(DEBUG_KERNEL) $(COVERAGE_HTML)
+	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5 panic_on_warn=0" \
+		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) $(KCSAN_KERNEL) \
+		$(VM_OUT)/$(KCSAN_KERNEL) \
+		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
+			$(KSFT_OUT)/zxmem_debug.list) \
+		$(KSFT_OUT)/zxmem_tests.list $(VM_OUT)/debug-guest/run.sh
 	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts \
-		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts
+		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
+		$(VM_OUT)/$(KCSAN_KERNEL)/counts
 
 selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lpthread

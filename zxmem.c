@@ -936,12 +936,21 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
 			 * Not copy_from_user(): it zeroes what it could not
 			 * copy, and this is the target's page, not a kernel
 			 * buffer.  access_ok() covered the whole buffer.
+			 * data_race(), here and below: the page is the
+			 * target's memory, which its threads and any other
+			 * writer (another call, ptrace, process_vm_writev())
+			 * may touch during the copy with no lock of the
+			 * kernel's between them.  Such a race is the
+			 * target's, as KCSAN would otherwise report of two
+			 * calls copying into one page (Documentation/zxmem.rst,
+			 * "Data races").  KASAN still checks the copy.
 			 */
-			stepped = step - __copy_from_user(kaddr + offset, user,
-							  step);
+			stepped = step - data_race(__copy_from_user(kaddr + offset,
+								    user, step));
 		} else {
-			stepped = step - copy_to_user(user, kaddr + offset,
-						      step);
+			/* data_race(): the target's memory, as above. */
+			stepped = step - data_race(copy_to_user(user, kaddr + offset,
+								step));
 		}
 		if (call->write) {
 			flush_dcache_page(pages[i]);

@@ -67,7 +67,7 @@ mirror_uri() {
 # not apt's "Unable to locate package": Debian drops a kernel from sid,
 # experimental or backports as soon as the next one lands there.
 apt_download() {
-	local apt=$cache/apt/$suite archs= spec pkg want versions err opts
+	local apt=$cache/apt/$suite archs='' spec pkg want versions err opts
 
 	# An arm64 kernel's packages come with the host's own linux-kbuild:
 	# its index has both architectures.

@@ -111,7 +111,7 @@ printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' \
 printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$root/etc/group"
 chmod 0644 "$root/etc/passwd" "$root/etc/group"
 
-mkdir -m 0755 -p "$root/lib/zxmem-init"
+mkdir -m 0755 "$root/lib" "$root/lib/zxmem-init"
 : >"$root/lib/zxmem-init/order"
 for m in "${init_modules[@]}"; do
 	[[ -f $m && -r $m ]] || die "$m: not a readable module"

@@ -15,6 +15,13 @@
 # splats are for the host (vm-run.sh) to find on the console.  Exits
 # non-zero if anything failed.
 #
+# On the KCSAN kernel (7.2-kcsan, the data-race detector, which cannot
+# share a kernel with KASAN) the same script runs the functional suite,
+# the fuzzer and the races, and instead of fault injection and kmemleak,
+# which that kernel leaves out by design, ends with KCSAN's own counters.
+# The host (vm-run.sh) fails the run on any KCSAN report with a zxmem
+# frame in either stack.
+#
 # ZXMEM_FUZZ_SEED, ZXMEM_FUZZ_CALLS, ZXMEM_FUZZ_SECONDS and
 # ZXMEM_FUZZ_MIN_CALLS override the fuzzer's seed, call count, time cap
 # and the fewest calls that pass (the cap only stops the run early).
@@ -51,6 +58,8 @@ comment() {
 }
 
 echo "# check-debug: kernel $(uname -r)"
+kcsan=0
+[ -e "$DEBUGFS/kcsan" ] && kcsan=1
 
 # The Zircon API's own tests first, while /dev/zxmem does not exist yet.
 if [ -x ./api_test ]; then
@@ -98,6 +107,20 @@ fi
 run_tests ./fuzz --seed "$SEED" --calls "$CALLS" --time "$SECONDS_CAP" \
 	--min-calls "$MIN_CALLS"
 run_tests ./races
+
+if [ $kcsan = 1 ]; then
+	# What KCSAN watched and reported, for the note; the verdict on
+	# its reports is the host's.
+	echo "# check-debug: KCSAN ($(date +%T))"
+	comment <"$DEBUGFS/kcsan"
+	if rmmod zxmem; then
+		result module_unloads_cleanly ok
+	else
+		result module_unloads_cleanly "not ok"
+	fi
+	echo "# check-debug: done ($(date +%T))"
+	exit "$failed"
+fi
 
 # faults arms failslab and fail_page_alloc itself (30 %) and disarms them:
 # 3000 calls, at least 300 failures injected of each kind and 20 calls

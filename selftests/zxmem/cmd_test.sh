@@ -32,11 +32,11 @@ loaded_here=0
 case $(uname -m) in
 aarch64)
 	bp_insn=000020d4	# brk #0
-	exe_perm=r-xp
+	exe_perm='r-xp'
 	;;
 *)
 	bp_insn=cc		# int3
-	exe_perm=r--p
+	exe_perm='r--p'
 	;;
 esac
 
