@@ -13,7 +13,7 @@
 # lintian (no error, no warning that debian/*.lintian-overrides does not
 # explain); apt-get install ./build/deb/*.deb as an admin would; dkms
 # status showing zxmem built and installed for KVER, the module, the group,
-# the udev rule; dkms build for the other kernels of scripts/kernels.conf
+# the udev rule; dkms build for the other amd64 kernels of scripts/kernels.conf
 # (their build trees from scripts/kernel.sh); a program built on the
 # installed headers with pkg-config; then the 6.1 VM booted with the
 # module DKMS installed (loaded by modprobe, its parameter from a
