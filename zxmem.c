@@ -943,7 +943,9 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
 			 * kernel's between them.  Such a race is the
 			 * target's, as KCSAN would otherwise report of two
 			 * calls copying into one page (Documentation/zxmem.rst,
-			 * "Data races").  KASAN still checks the copy.
+			 * "Data races").  KASAN still checks the copy.  The
+			 * price: KCSAN also skips the kernel's accesses in a
+			 * fault taken on the caller's buffer during the copy.
 			 */
 			stepped = step - data_race(__copy_from_user(kaddr + offset,
 								    user, step));

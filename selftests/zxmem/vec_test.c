@@ -1620,27 +1620,23 @@ TEST_F(child, breakpoints_by_single_calls_trap_and_come_out)
 	static uint8_t text[BP_SLOTS * BP_STRIDE];
 	struct target *bp = &self->target;
 	uint64_t base = (uintptr_t)zxmem_bp_slots;
+	const unsigned int n = ARRAY_SIZE(slots);
 	size_t actual;
 	unsigned int i;
 
 	ASSERT_EQ(0, bp_target(bp, &r));
 	ASSERT_EQ(0, bp_trapped_slots(&r));
-	for (i = 0; i < ARRAY_SIZE(slots); i++) {
+	/* Set each in turn, then restore each: the traps count up, then down. */
+	for (i = 0; i < 2 * n; i++) {
+		bool set = i < n;
+		int64_t trapping = set ? i + 1 : 2 * n - 1 - i;
+
 		actual = 0;
 		ASSERT_STATUS(ZX_OK, zx_process_write_memory(
-				bp->pidfd, base + slots[i] * BP_STRIDE,
-				bp_insn, BP_LEN, &actual));
+				bp->pidfd, base + slots[i % n] * BP_STRIDE,
+				set ? bp_insn : ret_insn, BP_LEN, &actual));
 		ASSERT_EQ(BP_LEN, actual);
-		ASSERT_EQ((int64_t)i + 1, bp_trapped_slots(&r));
-	}
-	for (i = 0; i < ARRAY_SIZE(slots); i++) {
-		actual = 0;
-		ASSERT_STATUS(ZX_OK, zx_process_write_memory(
-				bp->pidfd, base + slots[i] * BP_STRIDE,
-				ret_insn, BP_LEN, &actual));
-		ASSERT_EQ(BP_LEN, actual);
-		ASSERT_EQ((int64_t)(ARRAY_SIZE(slots) - 1 - i),
-			  bp_trapped_slots(&r));
+		ASSERT_EQ(trapping, bp_trapped_slots(&r));
 	}
 	ASSERT_EQ(0, target_copy_out(bp, base, sizeof(text), text));
 	ASSERT_EQ(0, memcmp(zxmem_bp_slots, text, sizeof(text)));
