@@ -28,6 +28,7 @@
 #
 # TCG is the default; ZXMEM_KVM=1 uses KVM instead.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 die() {
 	echo "vm-run.sh: $*" >&2
@@ -369,32 +370,51 @@ elif ((BASH_REMATCH[1] != 0 && tap_failed == 0)); then
 	problem "run.sh exited with status ${BASH_REMATCH[1]} (and reported no failed test)"
 fi
 
-# (b) KCSAN's data-race reports (the 7.2-kcsan kernel).  One in which zxmem
-# makes one of the two accesses (the first frame of that access's stack
-# is a function of zxmem's, "[zxmem]" after its name) is a splat like any
-# other.  One between two functions of the rest of the kernel is the
-# kernel's, even when zxmem is further down one stack (page-table races
-# under pin_user_pages_remote() that ptrace and process_vm_writev() reach
-# the same way): it is listed as reached through zxmem, and does not fail
-# the run.  An access "by interrupt" is never zxmem's call.  Every report
-# goes to DIR/kcsan.txt, with its verdict; only zxmem's stay in the scan
-# below.  A report runs from its "BUG: KCSAN:" line to KCSAN's closing
-# rule of "=" signs, or to the next report.
+# (b) KCSAN's data-race reports (the 7.2-kcsan kernel).  Each report has
+# two stacks, one per access; the first frame of each is the function that
+# made the access.  A report fails the run, like any splat, when
+#   - zxmem makes one of the accesses (a first frame is a function of
+#     zxmem's, "[zxmem]" after its name), or
+#   - it is reached through zxmem (a zxmem function lower on a stack) and
+#     that stack's first frame is not in scripts/kcsan-known.txt, the
+#     kernel functions whose lockless accesses are mm's design, each with
+#     the reading that justifies it.
+# Reports with no zxmem frame, and accesses "by interrupt" (which zxmem
+# does not call), are the rest of the kernel's and are only listed.
+# Every report goes to DIR/kcsan.txt with its verdict; the failing ones
+# stay in the scan below.  A report runs from its "BUG: KCSAN:" line to
+# KCSAN's closing rule of "=" signs, or to the next report.
 scan=$console
 rm -f "$out/kcsan.txt"
 if grep -aq 'BUG: KCSAN:' "$console"; then
 	scan=$out/console.scan
-	awk -v all="$out/kcsan.txt" -v q="'" '
+	awk -v all="$out/kcsan.txt" -v q="'" -v known="$here/kcsan-known.txt" '
+		BEGIN {
+			while ((getline l <known) > 0)
+				if (l !~ /^#/ && l ~ /[^ \t]/) { sub(/[ \t].*/, "", l); ok[l] = 1 }
+			close(known)
+		}
 		function strip(l) { sub(/^\[ *[0-9]+\.[0-9]+\] /, "", l); return l }
-		function flush() {
-			if (ours) for (i = 1; i <= n; i++) print block[i]
+		function flush(   i, fails, why) {
+			fails = ours; why = ""
+			for (i = 1; i <= s; i++) {
+				if (!deep[i] || ours) continue
+				if (first[i] in ok) {
+					why = why " " first[i] " (scripts/kcsan-known.txt)"
+				} else {
+					why = why " " first[i] " (not in scripts/kcsan-known.txt)"
+					fails = 1
+				}
+			}
+			if (fails) for (i = 1; i <= n; i++) print block[i]
 			for (i = 1; i <= n; i++) print strip(block[i]) >all
 			verdict = "(the kernel" q "s)"
-			if (deep) verdict = "(the kernel" q "s, reached through zxmem)"
+			if (why != "") verdict = "(the kernel" q "s, reached through zxmem at" why ")"
+			if (fails) verdict = verdict " fails the run"
 			if (ours) verdict = "(an access of zxmem: fails the run)"
 			print verdict >all
 			print "" >all
-			reports++; zx += ours; thru += !ours && deep
+			reports++; zx += ours; thru += !ours && why != ""; bad += fails
 			n = 0; inblock = 0
 		}
 		inblock && strip($0) ~ /^=+$/ { flush(); next }
@@ -402,24 +422,28 @@ if grep -aq 'BUG: KCSAN:' "$console"; then
 		inblock {
 			block[++n] = $0
 			if ($0 ~ / (by interrupt|by task [0-9]+) on cpu /) {
-				irq = ($0 ~ / by interrupt /); top = 1
+				s++; irq[s] = ($0 ~ / by interrupt /); top = 1
+				first[s] = ""; deep[s] = 0
 				next
 			}
-			if (!irq && $0 ~ /\[zxmem\]/) {
-				if (top) ours = 1; else deep = 1
+			if (s && top && strip($0) ~ /^ [A-Za-z_.0-9]+\+0x/) {
+				first[s] = strip($0); sub(/^ /, "", first[s]); sub(/\+0x.*/, "", first[s])
+			}
+			if (s && !irq[s] && $0 ~ /\[zxmem\]/) {
+				if (top) ours = 1; else deep[s] = 1
 			}
 			if (strip($0) ~ /^ [A-Za-z_.0-9]+\+0x/) top = 0
 			next
 		}
 		/BUG: KCSAN:/ {
-			inblock = 1; ours = deep = irq = top = 0; n = 0
+			inblock = 1; ours = top = s = 0; n = 0
 			block[++n] = $0; next
 		}
 		{ print }
 		END {
 			if (inblock) flush()
-			printf "vm-run.sh: KCSAN: %d report(s): %d of an access of zxmem, %d more reached through zxmem (%s)\n",
-				reports, zx, thru, all >"/dev/stderr"
+			printf "vm-run.sh: KCSAN: %d report(s): %d of an access of zxmem, %d more reached through zxmem, %d failing the run (%s)\n",
+				reports, zx, thru, bad, all >"/dev/stderr"
 		}' "$console" >"$scan"
 fi
 
