@@ -44,8 +44,9 @@ KERNELS := $(shell awk '!/^\#/ && NF && $$1 !~ /-(debug|kcsan)$$/ { print $$1 }'
 	     scripts/kernels.conf)
 KVER ?= $(KERNELS)
 
-# Debian 12's kernel; found by scripts/deps.sh once the packages are there.
-VM_KVER ?=
+# Debian 12's kernel; found by scripts/deps.sh once the packages are there
+# (a recursive variable: recipes expand it after deps has run).
+VM_KVER ?= $(shell $(CURDIR)/scripts/deps.sh --kver 2>/dev/null)
 VM_KDIR = /usr/src/linux-headers-$(VM_KVER)
 VM_KERNEL = /boot/vmlinuz-$(VM_KVER)
 VM_OUT = $(CURDIR)/build/vm
@@ -115,6 +116,15 @@ MODDIR = $(DESTDIR)$(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
 # What dkms.conf's MAKE needs, installed as /usr/src/zxmem-VERSION.
 DKMS_SRC = dkms.conf VERSION Kbuild $(wildcard COPYING) \
 	   $(filter-out %.mod.c,$(wildcard *.c)) $(wildcard *.h) $(UAPI_HEADERS)
+
+# make check and make check-debug run their stages in parallel, JOBS at a
+# time (the CPUs, by default: each VM is one TCG thread), each stage's
+# output kept together and printed when it ends.  .ci/run starts both in
+# one make, check-debug's long debug VM first.  JOBS=1 runs them in turn.
+JOBS ?= $(shell nproc)
+ifneq ($(filter check check-debug coverage,$(MAKECMDGOALS)),)
+MAKEFLAGS += -j$(JOBS) --output-sync=target
+endif
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
 	check-debug coverage debug-all bench vm-bench mutants \
@@ -225,8 +235,7 @@ deb: version-check
 deps:
 	@scripts/deps.sh
 
-check: deps
-	@$(MAKE) --no-print-directory check-all VM_KVER=$$(scripts/deps.sh --kver)
+check: deps check-all
 
 kunit: deps
 	@scripts/kunit.sh
@@ -237,8 +246,7 @@ lint: deps
 bench: deps
 	@$(MAKE) --no-print-directory vm-bench VM_KVER=$$(scripts/deps.sh --kver)
 
-check-debug: deps
-	@$(MAKE) --no-print-directory debug-all
+check-debug: deps debug-all
 
 coverage: deps
 	@$(MAKE) --no-print-directory debug-all \
@@ -259,28 +267,58 @@ demo: deps
 
 # Everything below needs VM_KVER, set by the targets above.
 
-# Every stage runs, whatever the others did; summary.sh adds them up.
-STAGE_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
+# The stages of make check and make check-debug.  Every stage runs,
+# whatever the others did (scripts/stage.sh); summary.sh adds up their
+# counts files.  Stages that write the same files are ordered: the two
+# KUnit runs edit the one linux-source tree, and pkg-test and the demo
+# both build zxmem.ko in this directory.
+CHECK_STAGES = stage-kunit stage-kunit-clang stage-lint \
+	       $(addprefix stage-vm-,$(KVER)) stage-pkg stage-demo
+CHECK_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
 	       $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts) build/pkg.counts \
 	       $(VM_OUT)/demo/counts
-check-all:
-	@rm -f $(STAGE_COUNTS) && mkdir -p build
-	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit.counts scripts/kunit.sh
-	-@ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit-clang.counts LLVM=1 \
+STAGE = @scripts/stage.sh
+.PHONY: $(CHECK_STAGES) stage-debug stage-coverage stage-kcsan debug-guest
+
+check-all: $(CHECK_STAGES)
+	@echo "== make check: the stages' counts"
+	@scripts/summary.sh $(CHECK_COUNTS)
+
+stage-kunit: deps
+	$(STAGE) kunit build/kunit.counts \
+		env ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit.counts scripts/kunit.sh
+stage-kunit-clang: deps | stage-kunit
+	$(STAGE) kunit-clang build/kunit-clang.counts \
+		env ZXMEM_KUNIT_COUNTS=$(CURDIR)/build/kunit-clang.counts LLVM=1 \
 		scripts/kunit.sh
-	-@ZXMEM_LINT_COUNTS=$(CURDIR)/build/lint.counts scripts/lint.sh $(VM_KDIR)
-	-@$(MAKE) --no-print-directory vm-check
-	-@$(MAKE) --no-print-directory pkg-check
-	-@$(MAKE) --no-print-directory vm-demo
-	@scripts/summary.sh $(STAGE_COUNTS)
+stage-lint: deps
+	$(STAGE) lint build/lint.counts \
+		env ZXMEM_LINT_COUNTS=$(CURDIR)/build/lint.counts scripts/lint.sh $(VM_KDIR)
+# One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror and
+# puts it beside zxmem.sh in the installed tree.
+$(addprefix stage-vm-,$(filter-out %-arm64,$(KVER))): ksft-install
+$(addprefix stage-vm-,$(filter %-arm64,$(KVER))): ksft-install-arm64
+$(addprefix stage-vm-,$(KVER)): stage-vm-%:
+	$(STAGE) vm-$* $(VM_OUT)/$*/counts \
+		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) --kselftest \
+		$(if $(filter %-arm64,$*),$(KSFT_INSTALL_ARM64),$(KSFT_INSTALL)) \
+		$* $(VM_OUT)/$* selftests/zxmem/run.sh
+stage-pkg: ksft-install
+	$(STAGE) pkg build/pkg.counts \
+		env ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
+		$(VM_KVER) $(KSFT_INSTALL)
+stage-demo: deps | stage-pkg
+	$(STAGE) demo $(VM_OUT)/demo/counts \
+		$(MAKE) --no-print-directory vm-demo VM_KVER=$(VM_KVER)
 
 vm-module:
 	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
 	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
 
 # The framework files and our directory, copied with their times, so
-# that only what changed is rebuilt.
-ksft-tree:
+# that only what changed is rebuilt.  The three builds of the tree come one
+# after another: they share its objects and generated files.
+ksft-tree: deps
 	@test -f $(KSFT_SRC)/Makefile || scripts/kernel.sh $(KSFT_KERNEL) >/dev/null
 	@test -f $(KSFT_SRC)/tools/testing/selftests/lib.mk || \
 		{ echo "KSFT_SRC=$(KSFT_SRC): no kselftest framework there"; exit 1; }
@@ -303,26 +341,19 @@ ksft-install: ksft-tree
 # in a build directory of its own; compat_test, an x86 32-bit caller, is
 # not in it.
 KSFT_INSTALL_ARM64 = $(KSFT_INSTALL)-arm64
-ksft-install-arm64: ksft-tree
+ksft-install-arm64: ksft-tree ksft-install
 	@rm -rf $(KSFT_INSTALL_ARM64)
 	@$(KSFT_MAKE) ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
 		O=$(CURDIR)/build/kselftest/arm64 \
 		KSFT_INSTALL_PATH=$(KSFT_INSTALL_ARM64) install >/dev/null
 
-ksft-debug: ksft-tree
+ksft-debug: ksft-tree ksft-install
 	@$(MAKE) --no-print-directory -C $(KSFT_OUT) OUTPUT=$(KSFT_OUT) \
 		ZXMEM_SRC=$(CURDIR) debug
 
-# One VM run per kernel; each builds its own zxmem.ko with W=1 -Werror and
-# puts it beside zxmem.sh in the installed tree.
-vm-check: ksft-install $(if $(filter %-arm64,$(KVER)),ksft-install-arm64)
-	@rc=0; for k in $(KVER); do \
-		case $$k in *-arm64) t=$(KSFT_INSTALL_ARM64) ;; \
-		*) t=$(KSFT_INSTALL) ;; esac; \
-		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) \
-			--kselftest $$t $$k $(VM_OUT)/$$k \
-			selftests/zxmem/run.sh || rc=1; \
-	done; exit $$rc
+# make vm-test: the VM suite alone, kernel after kernel.
+vm-check: $(addprefix stage-vm-,$(KVER))
+	@scripts/summary.sh $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts)
 
 # The packages, installed with apt-get, DKMS's module booted in the 6.1
 # VM (scripts/pkg-test.sh); counted as one stage of make check.
@@ -331,29 +362,39 @@ pkg-check: ksft-install
 	@ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
 		$(VM_KVER) $(KSFT_INSTALL)
 
-# The debug kernel is slow under TCG: KASAN and lockdep on every access.
-# check-debug.sh runs the programs itself, from /root.
-debug-all: ksft-install ksft-debug
+# The debug kernels are slow under TCG: KASAN and lockdep on every access,
+# or KCSAN's watchpoints.  check-debug.sh runs the programs itself, from
+# /root.  7.2-debug is the longest stage of all: it comes first.
+DEBUG_COUNTS = $(VM_OUT)/$(DEBUG_KERNEL)/counts \
+	       $(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
+	       $(VM_OUT)/$(KCSAN_KERNEL)/counts
+DEBUG_GUEST = $$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
+		$(KSFT_OUT)/zxmem_debug.list) \
+	      $(KSFT_OUT)/zxmem_tests.list
+debug-all: stage-debug stage-coverage stage-kcsan
+	@echo "== make check-debug: the stages' counts"
+	@scripts/summary.sh $(DEBUG_COUNTS)
+
+debug-guest: ksft-install ksft-debug
 	@rm -rf $(VM_OUT)/debug-guest && mkdir -p $(VM_OUT)/debug-guest
 	@cp selftests/zxmem/check-debug.sh $(VM_OUT)/debug-guest/run.sh
-	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
+stage-debug: debug-guest
+	$(STAGE) $(DEBUG_KERNEL) $(VM_OUT)/$(DEBUG_KERNEL)/counts \
+		env ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
 		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) $(DEBUG_KERNEL) \
-		$(VM_OUT)/$(DEBUG_KERNEL) \
-		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
-			$(KSFT_OUT)/zxmem_debug.list) \
-		$(KSFT_OUT)/zxmem_tests.list selftests/zxmem/gcov-dump.sh \
-		$(VM_OUT)/debug-guest/run.sh
-	-@ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
+		$(VM_OUT)/$(DEBUG_KERNEL) $(DEBUG_GUEST) \
+		selftests/zxmem/gcov-dump.sh $(VM_OUT)/debug-guest/run.sh
+stage-coverage: stage-debug
+	$(STAGE) coverage $(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
+		env ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
 		$(VM_OUT)/$(DEBUG_KERNEL) $(COVERAGE_HTML)
-	-@ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5 panic_on_warn=0" \
+# KCSAN calls check_panic_on_warn() on each report: the reports are for
+# vm-run.sh to judge, not a reason to stop the kernel.
+stage-kcsan: debug-guest
+	$(STAGE) $(KCSAN_KERNEL) $(VM_OUT)/$(KCSAN_KERNEL)/counts \
+		env ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5 panic_on_warn=0" \
 		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) $(KCSAN_KERNEL) \
-		$(VM_OUT)/$(KCSAN_KERNEL) \
-		$$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
-			$(KSFT_OUT)/zxmem_debug.list) \
-		$(KSFT_OUT)/zxmem_tests.list $(VM_OUT)/debug-guest/run.sh
-	@scripts/summary.sh $(VM_OUT)/$(DEBUG_KERNEL)/counts \
-		$(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
-		$(VM_OUT)/$(KCSAN_KERNEL)/counts
+		$(VM_OUT)/$(KCSAN_KERNEL) $(DEBUG_GUEST) $(VM_OUT)/debug-guest/run.sh
 
 selftests/zxmem/demo: %: %.c $(UAPI_HEADERS)
 	$(CC) $(TOOL_CFLAGS) -o $@ $< -lpthread

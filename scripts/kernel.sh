@@ -41,6 +41,13 @@ die() {
 read -r _ kind suite version fragments < <(awk -v n="$name" '$1 == n' "$conf") ||
 	die "no kernel '$name' in $conf_name"
 dir=$cache/kernels/$name
+# The callers run in parallel (make -j, pkg-test beside the VM stages): one
+# kernel is made ready by one of them at a time, and the others then find
+# it ready.  Kernels of one source package share its unpacked tree, and
+# kernels of one suite its apt index; those steps take locks of their own.
+mkdir -p "$cache/kernels"
+exec 8>"$cache/kernels/.$name.lock"
+flock 8
 # A name ending in -arm64 is an arm64 kernel, for a cross build and
 # qemu-system-aarch64; any other is amd64, this machine's own.
 arch=amd64
@@ -80,6 +87,8 @@ apt_download() {
 	      -o Acquire::Check-Valid-Until=false)
 	[[ -z $archs ]] || opts+=(-o APT::Architectures::=amd64 -o "APT::Architectures::=$arch")
 	mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$dir/debs"
+	exec 7>"$apt.lock"
+	flock 7
 	echo "deb [${archs:+arch=$archs }signed-by=$keyring] $(mirror_uri) $suite main" \
 		> "$apt/sources.list"
 	if ! err=$(apt-get -qq "${opts[@]}" update 2>&1); then
@@ -101,6 +110,7 @@ apt_download() {
 	done
 	echo "kernel.sh: fetching $* from $suite" >&2
 	(cd "$dir/debs" && apt-get -qq "${opts[@]}" download "$@" >&2)
+	exec 7>&-
 }
 
 # The headers name the compiler Debian built the kernel with (gcc-10 for
@@ -170,6 +180,9 @@ prepare_source() {
 	local src=$cache/kernels/src/$package-$version build=$dir/build
 	local configs=() fragment stamp
 
+	mkdir -p "$(dirname "$src")"
+	exec 6>"$src.lock"
+	flock 6
 	if [ ! -f "$src/.ready" ]; then
 		rm -rf "$src" "$dir/debs" && mkdir -p "$src"
 		apt_download "$package=$version"
@@ -179,6 +192,7 @@ prepare_source() {
 		rm -rf "$dir/debs"
 		touch "$src/.ready"
 	fi
+	exec 6>&-
 
 	for fragment in ${fragments//,/ }; do
 		configs+=("$here/$fragment")

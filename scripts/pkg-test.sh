@@ -14,7 +14,8 @@
 # explain); apt-get install ./build/deb/*.deb as an admin would; dkms
 # status showing zxmem built and installed for KVER, the module, the group,
 # the udev rule; dkms build for the other amd64 kernels of scripts/kernels.conf
-# (their build trees from scripts/kernel.sh); a program built on the
+# (their build trees from scripts/kernel.sh; not the -debug and -kcsan
+# builds of 7.2, whose sources the 7.2 build already is); a program built on the
 # installed headers with pkg-config; then the 6.1 VM booted with the
 # module DKMS installed (loaded by modprobe, its parameter from a
 # modprobe.d file) and the kselftest suite, judged by vm-run.sh against
@@ -215,7 +216,7 @@ while read -r name _; do
 		return 1
 	}
 	check "dkms_build_$name" dkms_build_other "$name"
-done < <(awk '!/^#/ && NF && $1 !~ /-debug$/' "$here/kernels.conf")
+done < <(awk '!/^#/ && NF && $1 !~ /-(debug|kcsan)$/' "$here/kernels.conf")
 
 # The development package: a program on the installed headers.
 # shellcheck disable=SC2046 # pkg-config's flags are words

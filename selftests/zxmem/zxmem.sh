@@ -35,9 +35,12 @@ result() { # ok|"not ok" NAME [DIRECTIVE]
 	[ "$1" = ok ] || failed=1
 }
 
-# One program as a subtest: its output "# "-prefixed, then its result.
+# One program as a subtest: its output "# "-prefixed, its time in seconds
+# of uptime (for the settings' timeout and the CI's budget), its result.
 run() { # PROGRAM
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	rc=$( ( (./"$1" 2>&1; echo "$?" >&3) | sed 's/^/# /' >&5) 3>&1)
+	echo "# zxmem.sh: $1 took $(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime) s"
 	case $rc in
 	0) result ok "$1" ;;
 	"$KSFT_SKIP") result ok "$1" SKIP ;;
