@@ -308,6 +308,14 @@ stage-pkg: ksft-install
 		env ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
 		$(VM_KVER) $(KSFT_INSTALL)
 stage-demo: deps | stage-pkg
+# With check-debug in the same make (.ci/run), its longest stage must have
+# the first CPU.  make gives a free job slot to the next ready target of
+# its walk through the goals, resumed where it stopped, so check's stages
+# wait until the debug VMs are ready to start: then the walk, from the
+# first goal, reaches those first.
+ifneq ($(filter check-debug coverage,$(MAKECMDGOALS)),)
+$(CHECK_STAGES): | debug-guest
+endif
 	$(STAGE) demo $(VM_OUT)/demo/counts \
 		$(MAKE) --no-print-directory vm-demo VM_KVER=$(VM_KVER)
 

@@ -17,6 +17,10 @@ set -uo pipefail
 name=${1:?usage: stage.sh NAME COUNTS COMMAND...}
 counts=${2:?usage: stage.sh NAME COUNTS COMMAND...}
 shift 2
+# A stage runs as if started alone: the makes inside it do not see the
+# parent's job server or output syncing (and would warn about them, which
+# lint counts as a failure).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 rm -f "$counts"
 mkdir -p "$(dirname "$counts")"
 start=$(date +%s)
