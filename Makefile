@@ -308,6 +308,9 @@ stage-pkg: ksft-install
 		env ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
 		$(VM_KVER) $(KSFT_INSTALL)
 stage-demo: deps | stage-pkg
+	$(STAGE) demo $(VM_OUT)/demo/counts \
+		$(MAKE) --no-print-directory vm-demo VM_KVER=$(VM_KVER)
+
 # With check-debug in the same make (.ci/run), its longest stage must have
 # the first CPU.  make gives a free job slot to the next ready target of
 # its walk through the goals, resumed where it stopped, so check's stages
@@ -316,8 +319,6 @@ stage-demo: deps | stage-pkg
 ifneq ($(filter check-debug coverage,$(MAKECMDGOALS)),)
 $(CHECK_STAGES): | debug-guest
 endif
-	$(STAGE) demo $(VM_OUT)/demo/counts \
-		$(MAKE) --no-print-directory vm-demo VM_KVER=$(VM_KVER)
 
 vm-module:
 	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
