@@ -41,11 +41,18 @@ gate() {
 	fi
 }
 
+# The module's sources: not the zxmem.mod.c of a build in the repository,
+# which pkg-test and the demo may be writing at the same time (make -j).
+module_files=()
+for f in "$repo"/*.[ch]; do
+	[[ $f == *.mod.c ]] || module_files+=("$f")
+done
+
 # Build the module in a copy of the tree, so lint never races the real
 # build's objects.
 kbuild() {
 	rm -rf "$work/tree" && mkdir -p "$work/tree" &&
-		cp -r "$repo/Kbuild" "$repo/VERSION" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/tree" &&
+		cp -r "$repo/Kbuild" "$repo/VERSION" "${module_files[@]}" "$repo/uapi" "$work/tree" &&
 		make -s -C "$kdir" M="$work/tree" "$@" modules 2>&1 |
 		grep -v -e '^Skipping BTF generation' -e '^make.*directory'
 	return "${PIPESTATUS[0]}"
@@ -141,7 +148,7 @@ coccicheck() {
 	# The module's own sources, in a copy: M=$repo would also scan the
 	# user-space selftests and every copy of them under build/.
 	mkdir -p "$work/module" &&
-		cp -r "$repo"/*.c "$repo"/*.h "$repo/uapi" "$work/module/" ||
+		cp -r "${module_files[@]}" "$repo/uapi" "$work/module/" ||
 		return 1
 	coccicheck_run "$work/module"
 }

@@ -201,7 +201,7 @@ tmpout=$(mktemp "$out.XXXXXX")
 		cpio --quiet --null -o -H newc --reproducible -R 0:0)
 	newc_entry dev/console $((8#020600)) 5 1
 	newc_entry 'TRAILER!!!' 0 0 0
-} | gzip -9 -n >"$tmpout"
+} | gzip -1 -n >"$tmpout"	# -9 took ten times as long, for 10 % less
 chmod 0644 "$tmpout"
 mv -f "$tmpout" "$out"
 tmpout=

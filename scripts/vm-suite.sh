@@ -42,7 +42,12 @@ eval "$kernel"
 # shellcheck disable=SC2153 # KERNEL and KDIR come from the eval
 echo "# kernel $name: $KERNEL${ARCH:+ ($ARCH)}"
 
-cp -r "$repo/Kbuild" "$repo/VERSION" "$repo"/*.c "$repo"/*.h "$repo/uapi" "$out/module"
+# The sources, not the zxmem.mod.c of a build in the repository, which
+# pkg-test or the demo may be writing at the same time (make -j).
+for f in "$repo"/*.[ch]; do
+	[[ $f == *.mod.c ]] || cp "$f" "$out/module/"
+done
+cp -r "$repo/Kbuild" "$repo/VERSION" "$repo/uapi" "$out/module"
 make -s -C "$KDIR" M="$out/module" ${ARCH:+ARCH=$ARCH CROSS_COMPILE=$CROSS_COMPILE} \
 	W=1 KCFLAGS=-Werror modules ||
 	fail "zxmem.ko does not build warning-free"
