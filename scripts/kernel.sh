@@ -24,6 +24,9 @@
 #   ZXMEM_APT_KEYRING   the keys its Release files are signed with
 #                       (default: Debian's archive keyring)
 set -euo pipefail
+# Its kernel builds are its own (make -j$(nproc)), not part of a calling
+# make's job server, whose file descriptors a script does not get.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 name=${1:?usage: kernel.sh NAME}
 here=$(cd "$(dirname "$0")" && pwd)
