@@ -669,11 +669,11 @@ static int cycle_once(pid_t c, enum cycle how)
 
 /*
  * ZXMEM_RACE_CYCLES_DIVISOR=N (1 to 100) runs an Nth of each race's
- * cycles.  check-debug.sh sets it on the debug kernels, where KASAN,
- * lockdep or KCSAN watch the same interleavings at a tenth of the speed
- * or less: there the races are for those detectors, and a few hundred
- * cycles walk every path of the attach, detach and exit.  The strength
- * of the regression test is the functional kernels', where nothing
+ * cycles.  check-debug.sh sets it on the KCSAN kernel, where KCSAN
+ * watches the same interleavings at a tenth of the speed or less: there
+ * the races are for the detector, and a few hundred cycles walk every
+ * path of the attach, detach and exit.  The strength of the regression
+ * test is the functional kernels' and the KASAN kernel's, where nothing
  * divides it.  Any other value is ignored.
  */
 static int race_cycles(int cycles)
