@@ -271,7 +271,8 @@ vm-test: deps
 demo: deps
 	@$(MAKE) --no-print-directory vm-demo VM_KVER=$$(scripts/deps.sh --kver)
 
-# Everything below needs VM_KVER, set by the targets above.
+# Everything below needs VM_KVER: the targets above pass it, and in a
+# recipe it is found (deps.sh --kver) once deps has run.
 
 # The stages of make check and make check-debug.  Every stage runs,
 # whatever the others did (scripts/stage.sh); summary.sh adds up their
@@ -327,10 +328,13 @@ stage-demo: deps | stage-pkg
 	$(STAGE) demo $(VM_OUT)/demo/counts \
 		make --no-print-directory vm-demo VM_KVER=$(VM_KVER)
 
-# A stage that does not run leaves no counts, not an earlier run's.
+# A stage that does not run leaves no counts, not an earlier run's.  Only
+# for make check: make vm-test leaves the other stages' counts alone.
 check-reset:
 	@rm -f $(CHECK_COUNTS)
+ifneq ($(filter check,$(MAKECMDGOALS)),)
 $(CHECK_STAGES): | check-reset
+endif
 
 # With check-debug in the same make (.ci/run), its longest stage must have
 # the first CPU.  make gives a free job slot to the next ready target of
@@ -346,8 +350,9 @@ vm-module:
 	$(MAKE) -C $(VM_KDIR) M=$(CURDIR) W=1 modules
 
 # The framework files and our directory, copied with their times, so
-# that only what changed is rebuilt.  The three builds of the tree come one
-# after another: they share its objects and generated files.
+# that only what changed is rebuilt.  ksft-install builds the tree first;
+# the arm64 build (in a directory of its own, O=) and the debug programs
+# (make debug, beside ksft-install's objects) come after it.
 ksft-tree: deps
 	$(KSFT_SOFT)@test -f $(KSFT_SRC)/Makefile || scripts/kernel.sh $(KSFT_KERNEL) >/dev/null
 	$(KSFT_SOFT)@test -f $(KSFT_SRC)/tools/testing/selftests/lib.mk || \
@@ -385,12 +390,10 @@ ksft-debug: ksft-tree ksft-install
 vm-check: $(addprefix stage-vm-,$(KVER))
 	@scripts/summary.sh $(foreach k,$(KVER),$(VM_OUT)/$(k)/counts)
 
-# The packages, installed with apt-get, DKMS's module booted in the 6.1
-# VM (scripts/pkg-test.sh); counted as one stage of make check.
-pkg-check: ksft-install
-	@test -n "$(VM_KVER)" || { echo "VM_KVER is not set"; exit 1; }
-	@ZXMEM_PKG_COUNTS=$(CURDIR)/build/pkg.counts scripts/pkg-test.sh \
-		$(VM_KVER) $(KSFT_INSTALL)
+# make pkg-test: the packages, installed with apt-get, DKMS's module
+# booted in the 6.1 VM (scripts/pkg-test.sh); make check's stage-pkg.
+pkg-check: stage-pkg
+	@scripts/summary.sh build/pkg.counts
 
 # The debug kernels are slow under TCG: KASAN and lockdep on every access,
 # or KCSAN's watchpoints.  check-debug.sh runs the programs itself, from
