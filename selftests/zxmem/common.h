@@ -534,6 +534,58 @@ static inline void fixture_stop(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, target_reap(target));
 }
 
+/*
+ * Segment @s of a batched call: @size bytes at @vaddr from or to the
+ * caller's @buffer (@old: an exchange's), its out fields preset.  The
+ * addresses are the ABI's 64-bit fields as given: a 32-bit caller can
+ * set their upper halves.
+ */
+static inline void seg_init(struct zxmem_segment *s, uint64_t vaddr,
+			    uint64_t buffer, uint64_t old, uint64_t size)
+{
+	memset(s, 0, sizeof(*s));
+	s->vaddr = vaddr;
+	s->buffer = buffer;
+	s->old = old;
+	s->size = size;
+	s->actual = ACTUAL_UNTOUCHED;
+	s->status = STATUS_UNTOUCHED;
+}
+
+static inline void seg_set(struct zxmem_segment *s, uint64_t vaddr,
+			   const void *buf, uint64_t size)
+{
+	seg_init(s, vaddr, (uintptr_t)buf, 0, size);
+}
+
+/*
+ * The batched ABI's layout, the same for 32- and 64-bit callers: every
+ * size, offset and ioctl number (vec_test checks it 64-bit, compat_test
+ * 32-bit).
+ */
+#define ASSERT_VEC_LAYOUT() do {					\
+	ASSERT_EQ(48u, sizeof(struct zxmem_segment));			\
+	ASSERT_EQ(0u, offsetof(struct zxmem_segment, vaddr));		\
+	ASSERT_EQ(8u, offsetof(struct zxmem_segment, buffer));		\
+	ASSERT_EQ(16u, offsetof(struct zxmem_segment, old));		\
+	ASSERT_EQ(24u, offsetof(struct zxmem_segment, size));		\
+	ASSERT_EQ(32u, offsetof(struct zxmem_segment, actual));		\
+	ASSERT_EQ(40u, offsetof(struct zxmem_segment, status));		\
+	ASSERT_EQ(44u, offsetof(struct zxmem_segment, reserved));	\
+	ASSERT_EQ(40u, sizeof(struct zxmem_vec));			\
+	ASSERT_EQ(0u, offsetof(struct zxmem_vec, segments));		\
+	ASSERT_EQ(8u, offsetof(struct zxmem_vec, count));		\
+	ASSERT_EQ(12u, offsetof(struct zxmem_vec, handle));		\
+	ASSERT_EQ(16u, offsetof(struct zxmem_vec, flags));		\
+	ASSERT_EQ(20u, offsetof(struct zxmem_vec, status));		\
+	ASSERT_EQ(24u, offsetof(struct zxmem_vec, done));		\
+	ASSERT_EQ(28u, offsetof(struct zxmem_vec, reserved));		\
+	ASSERT_EQ(32u, offsetof(struct zxmem_vec, actual));		\
+	ASSERT_EQ(0xc028ba02u, ZXMEM_IOC_WRITE_MEMORY_VEC);		\
+	ASSERT_EQ(0xc028ba03u, ZXMEM_IOC_READ_MEMORY_VEC);		\
+	ASSERT_EQ(1024, ZXMEM_MAX_SEGMENTS);				\
+} while (0)
+
 #endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* _ZXMEM_COMMON_H */

@@ -214,31 +214,7 @@ TEST_F(compat, bad_struct_is_efault_and_unknown_command_enotty)
 /* The batched calls' structs and numbers are the 64-bit ones too. */
 TEST_F(compat, vec_layout_is_the_64bit_one)
 {
-	ASSERT_EQ(48u, sizeof(struct zxmem_segment));
-	ASSERT_EQ(16u, offsetof(struct zxmem_segment, old));
-	ASSERT_EQ(24u, offsetof(struct zxmem_segment, size));
-	ASSERT_EQ(32u, offsetof(struct zxmem_segment, actual));
-	ASSERT_EQ(40u, offsetof(struct zxmem_segment, status));
-	ASSERT_EQ(44u, offsetof(struct zxmem_segment, reserved));
-	ASSERT_EQ(40u, sizeof(struct zxmem_vec));
-	ASSERT_EQ(8u, offsetof(struct zxmem_vec, count));
-	ASSERT_EQ(20u, offsetof(struct zxmem_vec, status));
-	ASSERT_EQ(24u, offsetof(struct zxmem_vec, done));
-	ASSERT_EQ(32u, offsetof(struct zxmem_vec, actual));
-	ASSERT_EQ(0xc028ba02u, ZXMEM_IOC_WRITE_MEMORY_VEC);
-	ASSERT_EQ(0xc028ba03u, ZXMEM_IOC_READ_MEMORY_VEC);
-}
-
-static void compat_seg(struct zxmem_segment *s, uint64_t vaddr,
-		       uint64_t buffer, uint64_t old, uint64_t size)
-{
-	memset(s, 0, sizeof(*s));
-	s->vaddr = vaddr;
-	s->buffer = buffer;
-	s->old = old;
-	s->size = size;
-	s->actual = ACTUAL_UNTOUCHED;
-	s->status = STATUS_UNTOUCHED;
+	ASSERT_VEC_LAYOUT();
 }
 
 /*
@@ -256,11 +232,11 @@ TEST_F(compat, vec_exchange_and_read_keep_upper_halves)
 
 	ASSERT_EQ(0, target_trace(&self->target));
 	fill_pattern(self->buf, LEN, SEED_NEW);
-	compat_seg(&segs[0], self->region, (uintptr_t)self->buf,
+	seg_init(&segs[0], self->region, (uintptr_t)self->buf,
 		   (uintptr_t)old, 64);
-	compat_seg(&segs[1], self->region + 4096,
+	seg_init(&segs[1], self->region + 4096,
 		   HIGH_BIT | (uintptr_t)self->buf, (uintptr_t)(old + 64), 64);
-	compat_seg(&segs[2], self->region + 8192 - 3, (uintptr_t)self->buf,
+	seg_init(&segs[2], self->region + 8192 - 3, (uintptr_t)self->buf,
 		   (uintptr_t)(old + 64), 64);
 	ASSERT_EQ(ZX_OK, zxmem_process_write_memory_vec(self->target.pidfd,
 							segs, 3,
@@ -282,8 +258,8 @@ TEST_F(compat, vec_exchange_and_read_keep_upper_halves)
 	for (i = 0; i < 64; i++)
 		ASSERT_EQ(pattern_byte(SEED_OLD, 4096 + i), back[i]);
 
-	compat_seg(&segs[0], self->region, (uintptr_t)back, 0, 64);
-	compat_seg(&segs[1], self->region + 8192 - 3,
+	seg_init(&segs[0], self->region, (uintptr_t)back, 0, 64);
+	seg_init(&segs[1], self->region + 8192 - 3,
 		   (uintptr_t)(back + 64), 0, 64);
 	ASSERT_EQ(ZX_OK, zxmem_process_read_memory_vec(self->target.pidfd,
 						       segs, 2, 0, &done));

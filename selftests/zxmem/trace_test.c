@@ -263,6 +263,40 @@ TEST_F(child, calls_that_reach_no_request_leave_no_record)
 	trace_stop();
 }
 
+/*
+ * A write whose answer cannot be written back fails with EFAULT after its
+ * bytes moved ("the status is lost, not the effect"): its record says
+ * what the target saw, ZX_OK and every byte, which the caller never
+ * learnt.  An audit trail that dropped it would hide a forced write.
+ */
+TEST_F(child, a_write_whose_answer_is_lost_is_still_recorded)
+{
+	size_t page = page_size();
+	struct record r[MAX_RECORDS];
+	struct zxmem_io *io;
+	uint8_t *src;
+	int64_t addr;
+
+	if (!trace_start(_metadata))
+		return;
+	addr = target_region(_metadata, &self->target, true, page, SEED_OLD);
+	src = pattern_buffer(_metadata, page, SEED_NEW);
+	io = map_buffer(_metadata, page);
+	*io = raw_request(self->target.pidfd, addr, src, page);
+	ASSERT_EQ(0, mprotect(io, page, PROT_READ));
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(self->dev, ZXMEM_IOC_WRITE_MEMORY, io));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(0, target_mismatches(&self->target, addr, page, SEED_NEW));
+	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
+	EXPECT_TRUE(r[0].write);
+	EXPECT_EQ(self->target.pid, r[0].target_tgid);
+	EXPECT_EQ((uint64_t)addr, r[0].vaddr);
+	EXPECT_STREQ("ZX_OK", r[0].status);
+	EXPECT_EQ(page, r[0].actual);
+	trace_stop();
+}
+
 /* Off, the events record nothing; on again, the next call is recorded. */
 TEST_F(child, disabled_events_record_nothing)
 {
@@ -296,14 +330,18 @@ TEST_F(child, disabled_events_record_nothing)
  * segment count, the first segment's vaddr, the valid segments' sizes
  * added up and the bytes they all moved.  One refused as a whole says
  * why, with the target once its handle named it; one whose array cannot
- * be read reaches no request and leaves none.
+ * be read reaches no request and leaves none.  The write's and the read's.
  */
-TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
+static void assert_batched_records(struct __test_metadata *_metadata,
+				   struct _test_data_child *self, bool write)
 {
+	unsigned long cmd = write ? ZXMEM_IOC_WRITE_MEMORY_VEC :
+				    ZXMEM_IOC_READ_MEMORY_VEC;
 	size_t page = page_size();
 	struct zxmem_segment segs[3];
 	struct record r[MAX_RECORDS];
-	uint8_t *src = pattern_buffer(_metadata, 2 * page, SEED_NEW);
+	uint8_t *buf = write ? pattern_buffer(_metadata, 2 * page, SEED_NEW) :
+			       map_buffer(_metadata, 2 * page);
 	struct zxmem_vec vec = {
 		.segments = (uintptr_t)segs,
 		.count = 3,
@@ -311,23 +349,19 @@ TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
 	};
 	int64_t addr;
 
-	if (!trace_start(_metadata))
-		return;
 	addr = target_region(_metadata, &self->target, true, 2 * page,
 			     SEED_OLD);
-	segs[0] = (struct zxmem_segment){ .vaddr = addr + page,
-		.buffer = (uintptr_t)src, .size = page };
+	seg_set(&segs[0], addr + page, buf, page);
 	/* Its own fields refuse it: its size counts for nothing. */
-	segs[1] = (struct zxmem_segment){ .vaddr = addr,
-		.buffer = (uintptr_t)src, .size = page, .reserved = 1 };
-	segs[2] = (struct zxmem_segment){ .vaddr = addr,
-		.buffer = (uintptr_t)src + page, .size = page / 2 };
-	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_WRITE_MEMORY_VEC, &vec));
+	seg_set(&segs[1], addr, buf, page);
+	segs[1].reserved = 1;
+	seg_set(&segs[2], addr, buf + page, page / 2);
+	ASSERT_EQ(0, ioctl(self->dev, cmd, &vec));
 	ASSERT_STATUS(ZX_OK, vec.status);
 	ASSERT_EQ(3u, vec.done);
 	ASSERT_STATUS(ZX_ERR_INVALID_ARGS, segs[1].status);
 	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
-	EXPECT_TRUE(r[0].write);
+	EXPECT_EQ(write, r[0].write);
 	EXPECT_EQ(getpid(), r[0].caller_tgid);
 	EXPECT_EQ(gettid(), r[0].caller_tid);
 	EXPECT_EQ(self->target.pid, r[0].target_tgid);
@@ -337,13 +371,14 @@ TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
 	EXPECT_EQ(3u, r[0].segments);
 	EXPECT_STREQ("ZX_OK", r[0].status);
 	EXPECT_EQ(page + page / 2, r[0].actual);
+	EXPECT_EQ(vec.actual, r[0].actual);
 
 	/* Refused as a whole by its handle: no target, nothing moved. */
 	vec.handle = closed_fd();
-	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_EQ(0, ioctl(self->dev, cmd, &vec));
 	ASSERT_STATUS(ZX_ERR_BAD_HANDLE, vec.status);
 	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
-	EXPECT_FALSE(r[0].write);
+	EXPECT_EQ(write, r[0].write);
 	EXPECT_EQ(0, r[0].target_tgid);
 	EXPECT_EQ(3u, r[0].segments);
 	EXPECT_STREQ("ZX_ERR_BAD_HANDLE", r[0].status);
@@ -352,9 +387,10 @@ TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
 	/* Its header refuses it before the array is read. */
 	vec.handle = self->target.pidfd;
 	vec.count = 0;
-	ASSERT_EQ(0, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_EQ(0, ioctl(self->dev, cmd, &vec));
 	ASSERT_STATUS(ZX_ERR_INVALID_ARGS, vec.status);
 	ASSERT_EQ(1, trace_take(r, MAX_RECORDS));
+	EXPECT_EQ(write, r[0].write);
 	EXPECT_EQ(0u, r[0].segments);
 	EXPECT_EQ(0u, r[0].vaddr);
 	EXPECT_STREQ("ZX_ERR_INVALID_ARGS", r[0].status);
@@ -363,9 +399,17 @@ TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
 	vec.count = 3;
 	vec.segments = (uintptr_t)unmapped_buffer(_metadata);
 	errno = 0;
-	ASSERT_EQ(-1, ioctl(self->dev, ZXMEM_IOC_READ_MEMORY_VEC, &vec));
+	ASSERT_EQ(-1, ioctl(self->dev, cmd, &vec));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(0, trace_take(r, MAX_RECORDS));
+}
+
+TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
+{
+	if (!trace_start(_metadata))
+		return;
+	assert_batched_records(_metadata, self, true);
+	assert_batched_records(_metadata, self, false);
 	trace_stop();
 }
 

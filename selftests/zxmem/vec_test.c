@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -31,8 +30,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define ZXMEM_TWINS
@@ -52,18 +49,6 @@ struct vcall {
 	int err;
 	struct zxmem_vec vec;
 };
-
-/* Segment @s: @size bytes at @vaddr from or to @buf, out fields preset. */
-static void seg_set(struct zxmem_segment *s, uint64_t vaddr, const void *buf,
-		    uint64_t size)
-{
-	memset(s, 0, sizeof(*s));
-	s->vaddr = vaddr;
-	s->buffer = (uintptr_t)buf;
-	s->size = size;
-	s->actual = ACTUAL_UNTOUCHED;
-	s->status = STATUS_UNTOUCHED;
-}
 
 static void seg_reset_out(struct zxmem_segment *s, unsigned int count)
 {
@@ -224,26 +209,7 @@ static int64_t bytes_mismatches(const uint8_t *bytes, size_t off, size_t len,
 /* The ABI is the same for every caller: sizes, offsets and numbers. */
 TEST(layout_of_the_batched_abi)
 {
-	ASSERT_EQ(48u, sizeof(struct zxmem_segment));
-	ASSERT_EQ(0u, offsetof(struct zxmem_segment, vaddr));
-	ASSERT_EQ(8u, offsetof(struct zxmem_segment, buffer));
-	ASSERT_EQ(16u, offsetof(struct zxmem_segment, old));
-	ASSERT_EQ(24u, offsetof(struct zxmem_segment, size));
-	ASSERT_EQ(32u, offsetof(struct zxmem_segment, actual));
-	ASSERT_EQ(40u, offsetof(struct zxmem_segment, status));
-	ASSERT_EQ(44u, offsetof(struct zxmem_segment, reserved));
-	ASSERT_EQ(40u, sizeof(struct zxmem_vec));
-	ASSERT_EQ(0u, offsetof(struct zxmem_vec, segments));
-	ASSERT_EQ(8u, offsetof(struct zxmem_vec, count));
-	ASSERT_EQ(12u, offsetof(struct zxmem_vec, handle));
-	ASSERT_EQ(16u, offsetof(struct zxmem_vec, flags));
-	ASSERT_EQ(20u, offsetof(struct zxmem_vec, status));
-	ASSERT_EQ(24u, offsetof(struct zxmem_vec, done));
-	ASSERT_EQ(28u, offsetof(struct zxmem_vec, reserved));
-	ASSERT_EQ(32u, offsetof(struct zxmem_vec, actual));
-	ASSERT_EQ(0xc028ba02u, ZXMEM_IOC_WRITE_MEMORY_VEC);
-	ASSERT_EQ(0xc028ba03u, ZXMEM_IOC_READ_MEMORY_VEC);
-	ASSERT_EQ(1024, ZXMEM_MAX_SEGMENTS);
+	ASSERT_VEC_LAYOUT();
 }
 
 /*
@@ -1640,155 +1606,6 @@ TEST_F(child, breakpoints_by_single_calls_trap_and_come_out)
 	}
 	ASSERT_EQ(0, target_copy_out(bp, base, sizeof(text), text));
 	ASSERT_EQ(0, memcmp(zxmem_bp_slots, text, sizeof(text)));
-}
-
-/* The trace events: one record per batched call, of the whole call. */
-#define TRACEFS		"/sys/kernel/tracing"
-#define INSTANCE	TRACEFS "/instances/zxmem_vec_test"
-
-static const char *const events[] = { "zxmem_write", "zxmem_read" };
-
-struct record {
-	bool write;
-	int caller_tgid, caller_tid, target_tgid;
-	unsigned int handle, segments;
-	uint64_t vaddr, size, actual;
-	char status[32];
-};
-
-static int event_write(const char *event, const char *file, const char *text)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), INSTANCE "/events/zxmem/%s/%s", event,
-		 file);
-	return write_text(path, 0, text);
-}
-
-/* The global record-cmd option as it was ("" if unknown), to restore. */
-static char record_cmd[8];
-
-static void trace_start(struct __test_metadata *_metadata)
-{
-	char filter[64];
-	unsigned int i;
-
-	if (access(TRACEFS "/instances", F_OK))
-		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
-	ASSERT_EQ(0, access(TRACEFS "/events/zxmem/zxmem_write/format", F_OK));
-	if (mkdir(INSTANCE, 0700))
-		ASSERT_EQ(EEXIST, errno);
-	/*
-	 * No command-name recording, as in trace_test.c: it would patch the
-	 * scheduler's tracepoints in and out, which TCG guests hang in.
-	 */
-	if (read_text(TRACEFS "/options/record-cmd", record_cmd,
-		      sizeof(record_cmd)))
-		record_cmd[0] = 0;
-	if (record_cmd[0])
-		ASSERT_EQ(0, write_text(TRACEFS "/options/record-cmd", 0, "0"));
-	snprintf(filter, sizeof(filter), "caller_tid == %d", gettid());
-	for (i = 0; i < ARRAY_SIZE(events); i++) {
-		ASSERT_EQ(0, event_write(events[i], "filter", filter));
-		ASSERT_EQ(0, event_write(events[i], "enable", "1"));
-	}
-	ASSERT_EQ(0, write_text(INSTANCE "/trace", O_TRUNC, ""));
-}
-
-static void trace_stop(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(events); i++)
-		event_write(events[i], "enable", "0");
-	rmdir(INSTANCE);
-	if (record_cmd[0])
-		write_text(TRACEFS "/options/record-cmd", 0, record_cmd);
-}
-
-static int trace_take(struct record *out, int max)
-{
-	char line[512], *at;
-	int n = 0;
-	FILE *trace;
-
-	trace = fopen(INSTANCE "/trace", "re");
-	if (!trace)
-		return -1;
-	while (fgets(line, sizeof(line), trace)) {
-		struct record r = { 0 };
-
-		if (line[0] == '#')
-			continue;
-		at = strstr(line, " zxmem_write: ");
-		r.write = at;
-		if (!at)
-			at = strstr(line, " zxmem_read: ");
-		if (!at || n == max) {
-			n = -1;
-			break;
-		}
-		at = strchr(at + 1, ' ');
-		if (sscanf(at, " caller=%d/%d target=%d handle=%u vaddr=%" SCNx64 " size=%" SCNu64 " segments=%u status=%31s actual=%" SCNu64,
-			   &r.caller_tgid, &r.caller_tid, &r.target_tgid,
-			   &r.handle, &r.vaddr, &r.size, &r.segments, r.status,
-			   &r.actual) != 9) {
-			n = -1;
-			break;
-		}
-		out[n++] = r;
-	}
-	fclose(trace);
-	if (write_text(INSTANCE "/trace", O_TRUNC, ""))
-		return -1;
-	return n;
-}
-
-TEST_F(call, each_batched_call_leaves_one_record)
-{
-	bool write = variant->write;
-	size_t page = page_size();
-	struct zxmem_segment segs[3];
-	struct record r[4];
-	int64_t region;
-	uint8_t *buf;
-	struct vcall c;
-	int bad = closed_fd();
-
-	region = target_region(_metadata, &self->target, true, 2 * page,
-			       SEED_OLD);
-	buf = write ? pattern_buffer(_metadata, 2 * page, SEED_NEW) :
-		      map_buffer(_metadata, 2 * page);
-	seg_set(&segs[0], region + 8, buf, 100);
-	seg_set(&segs[1], region, buf, 4096);
-	segs[1].reserved = 1;
-	seg_set(&segs[2], region + page, buf + page, page);
-	trace_start(_metadata);
-
-	c = vec_call(self->dev, write, self->target.pidfd, segs, 3, 0);
-	assert_vec_done(_metadata, &c, segs, 3);
-	ASSERT_EQ(1, trace_take(r, 4));
-	EXPECT_EQ(write, r[0].write);
-	EXPECT_EQ(getpid(), r[0].caller_tgid);
-	EXPECT_EQ(gettid(), r[0].caller_tid);
-	EXPECT_EQ(self->target.pid, r[0].target_tgid);
-	EXPECT_EQ((unsigned int)self->target.pidfd, r[0].handle);
-	EXPECT_EQ((uint64_t)region + 8, r[0].vaddr);
-	EXPECT_EQ(100 + page, r[0].size);
-	EXPECT_EQ(3u, r[0].segments);
-	EXPECT_STREQ("ZX_OK", r[0].status);
-	EXPECT_EQ(c.vec.actual, r[0].actual);
-
-	seg_reset_out(segs, 3);
-	c = vec_call(self->dev, write, bad, segs, 3, 0);
-	assert_vec_refused(_metadata, ZX_ERR_BAD_HANDLE, &c, segs, 3);
-	ASSERT_EQ(1, trace_take(r, 4));
-	EXPECT_EQ(write, r[0].write);
-	EXPECT_EQ(0, r[0].target_tgid);
-	EXPECT_EQ(3u, r[0].segments);
-	EXPECT_STREQ("ZX_ERR_BAD_HANDLE", r[0].status);
-	EXPECT_EQ(0u, r[0].actual);
-	trace_stop();
 }
 
 TEST_HARNESS_MAIN
