@@ -292,8 +292,7 @@ CHECK_COUNTS = build/kunit.counts build/kunit-clang.counts build/lint.counts \
 	       $(foreach k,$(CHECK_VMS),$(VM_OUT)/$(k)/counts) build/pkg.counts \
 	       $(VM_OUT)/demo/counts
 STAGE = @scripts/stage.sh
-.PHONY: $(CHECK_STAGES) stage-debug stage-debug-stress stage-coverage \
-	stage-kcsan debug-guest \
+.PHONY: $(CHECK_STAGES) stage-debug stage-coverage stage-kcsan debug-guest \
 	check-reset debug-reset
 
 check-all: $(CHECK_STAGES)
@@ -337,8 +336,8 @@ ifneq ($(filter check,$(MAKECMDGOALS)),)
 $(CHECK_STAGES): | check-reset
 endif
 
-# With check-debug in the same make (.ci/run), its longest stages (the
-# two 7.2-debug boots) must have the first CPUs.  make gives a free job slot to the next ready target of
+# With check-debug in the same make (.ci/run), its longest stage must have
+# the first CPU.  make gives a free job slot to the next ready target of
 # its walk through the goals, resumed where it stopped, so check's stages
 # wait until the debug VMs are ready to start: then the walk, from the
 # first goal, reaches those first.
@@ -398,19 +397,14 @@ pkg-check: stage-pkg
 
 # The debug kernels are slow under TCG: KASAN and lockdep on every access,
 # or KCSAN's watchpoints.  check-debug.sh runs the programs itself, from
-# /root.  7.2-debug's run is the longest of all, so it is two boots that
-# run side by side (check-debug.sh's parts): the functional suite with
-# fault injection, and the fuzzer and races ("stress"), each with its own
-# kmemleak scan and coverage counters, which stage-coverage adds up.
-# They come first, then 7.2-kcsan.
-DEBUG_STRESS_OUT = $(VM_OUT)/$(DEBUG_KERNEL)-stress
-DEBUG_COUNTS = $(VM_OUT)/$(DEBUG_KERNEL)/counts $(DEBUG_STRESS_OUT)/counts \
+# /root.  7.2-debug is the longest stage of all: it comes first.
+DEBUG_COUNTS = $(VM_OUT)/$(DEBUG_KERNEL)/counts \
 	       $(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
 	       $(VM_OUT)/$(KCSAN_KERNEL)/counts
 DEBUG_GUEST = $$(sed 's|^|$(KSFT_OUT)/|' $(KSFT_OUT)/zxmem_tests.list \
 		$(KSFT_OUT)/zxmem_debug.list) \
 	      $(KSFT_OUT)/zxmem_tests.list
-debug-all: stage-debug stage-debug-stress stage-kcsan stage-coverage
+debug-all: stage-debug stage-coverage stage-kcsan
 	@echo "== make check-debug: the stages' counts"
 	@scripts/summary.sh $(DEBUG_COUNTS)
 
@@ -423,19 +417,13 @@ debug-reset:
 stage-debug: debug-guest
 	$(STAGE) $(DEBUG_KERNEL) $(VM_OUT)/$(DEBUG_KERNEL)/counts \
 		env ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
-		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) --part suite \
-		$(DEBUG_KERNEL) $(VM_OUT)/$(DEBUG_KERNEL) $(DEBUG_GUEST) \
+		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) $(DEBUG_KERNEL) \
+		$(VM_OUT)/$(DEBUG_KERNEL) $(DEBUG_GUEST) \
 		selftests/zxmem/gcov-dump.sh $(VM_OUT)/debug-guest/run.sh
-stage-debug-stress: debug-guest
-	$(STAGE) $(DEBUG_KERNEL):stress $(DEBUG_STRESS_OUT)/counts \
-		env ZXMEM_VM_TIMEOUT=3600 ZXMEM_VM_APPEND="loglevel=5" \
-		scripts/vm-suite.sh --expect $(ZXMEM_EXPECT) --part stress \
-		$(DEBUG_KERNEL) $(DEBUG_STRESS_OUT) $(DEBUG_GUEST) \
-		selftests/zxmem/gcov-dump.sh $(VM_OUT)/debug-guest/run.sh
-stage-coverage: stage-debug stage-debug-stress
+stage-coverage: stage-debug
 	$(STAGE) coverage $(VM_OUT)/$(DEBUG_KERNEL)/coverage.counts \
 		env ZXMEM_COVERAGE_GATE=$(COVERAGE_GATE) scripts/coverage.sh \
-		$(VM_OUT)/$(DEBUG_KERNEL) $(DEBUG_STRESS_OUT) $(COVERAGE_HTML)
+		$(VM_OUT)/$(DEBUG_KERNEL) $(COVERAGE_HTML)
 # KCSAN calls check_panic_on_warn() on each report: the reports are for
 # vm-run.sh to judge, not a reason to stop the kernel.
 stage-kcsan: debug-guest

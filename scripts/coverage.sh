@@ -3,15 +3,11 @@
 #
 # Line and branch coverage of zxmem.ko from a "make check-debug" run:
 #
-#   scripts/coverage.sh OUTDIR [OUTDIR...] [--html DIR]
+#   scripts/coverage.sh OUTDIR [--html DIR]
 #
-# Each OUTDIR is vm-suite.sh's output directory of one boot: OUTDIR/module
-# holds the module as built (with GCOV_PROFILE, so zxmem.gcno is there)
-# and OUTDIR/result.tap the counters, which selftests/zxmem/gcov-dump.sh
-# wrote there as base64.  The boots' counts are added up (make
-# check-debug boots 7.2-debug twice, for the suite and for the stress
-# part, each module built from the same sources in its own OUTDIR); the
-# report and the counts go to the first OUTDIR.
+# OUTDIR is vm-suite.sh's output directory: OUTDIR/module holds the module
+# as built (with GCOV_PROFILE, so zxmem.gcno is there) and OUTDIR/result.tap
+# the counters, which selftests/zxmem/gcov-dump.sh wrote there as base64.
 # Prints per function of zxmem.c, zxmem_compat.h and zxmem_ioctl.h the
 # lines and branches executed, every line of zxmem.c that no test ran, and
 # one summary line; --html also writes genhtml's report to DIR.
@@ -28,27 +24,24 @@ set -euo pipefail
 ZXMEM_LINE_GOAL=95
 
 usage() {
-	echo "usage: coverage.sh OUTDIR [OUTDIR...] [--html DIR]" >&2
+	echo "usage: coverage.sh OUTDIR [--html DIR]" >&2
 	exit 2
 }
-outs=() html=
+out=${1:-}
+[ -n "$out" ] || usage
+shift
+html=
 while (($#)); do
 	case $1 in
 	--html) (($# >= 2)) || usage; html=$2; shift 2 ;;
-	-*) usage ;;
-	*) outs+=("$1"); shift ;;
+	*) usage ;;
 	esac
 done
-((${#outs[@]})) || usage
 gate=${ZXMEM_COVERAGE_GATE:-1}
-out=${outs[0]}
 mod=$out/module
 counts=$out/coverage.counts
 report=$out/coverage.txt
-rm -f "$counts" "$report"
-for o in "${outs[@]}"; do
-	rm -f "$o"/module/*.gcda "$o/coverage-all.info" "$o/coverage-part.info"
-done
+rm -f "$counts" "$report" "$mod"/*.gcda
 
 fail() {
 	echo "coverage: FAIL: $*"
@@ -62,57 +55,37 @@ done
 # The counters' format is the compiler's: gcov of the gcc that built them.
 gcov=gcov-$(gcc -dumpversion)
 command -v "$gcov" >/dev/null || gcov=gcov
+[ -f "$mod/zxmem.gcno" ] ||
+	fail "no $mod/zxmem.gcno: zxmem.ko was not built with GCOV_PROFILE (kernel without CONFIG_GCOV_KERNEL?)"
+[ -f "$out/result.tap" ] || fail "no $out/result.tap"
+
+# The one block gcov-dump.sh wrote: base64 between the marker lines, with
+# the size and SHA-256 of the original.
+blocks=$(grep -c '^# zxmem-gcov-begin ' "$out/result.tap" || true)
+[ "$blocks" = 1 ] ||
+	fail "$blocks zxmem.gcda block(s) in $out/result.tap, expected 1 (did the guest reach gcov-dump.sh?)"
+read -r _ _ bytes sum < <(grep '^# zxmem-gcov-end ' "$out/result.tap") ||
+	fail "the zxmem.gcda block in $out/result.tap is cut short"
+sed -n '/^# zxmem-gcov-begin /,/^# zxmem-gcov-end /{//!s/^# //p}' \
+	"$out/result.tap" | base64 -d >"$mod/zxmem.gcda" ||
+	fail "the zxmem.gcda block does not decode"
+if [ "$(wc -c <"$mod/zxmem.gcda")" != "$bytes" ] ||
+   [ "$(sha256sum "$mod/zxmem.gcda" | cut -d ' ' -f 1)" != "$sum" ]; then
+	fail "zxmem.gcda from $out/result.tap is not what the guest sent"
+fi
+
 # lcov 1.16's geninfo warns about its own Perl on every run: not ours.
 quiet() {
 	"$@" 2>&1 | grep -v -e '^Processing' -e '^Subroutine .* redefined at '
 	return "${PIPESTATUS[0]}"
 }
 rc=(--rc lcov_branch_coverage=1)
-
-# counters OUTDIR: that boot's zxmem.gcda, decoded beside its zxmem.gcno,
-# as lcov data in OUTDIR/coverage-part.info whose source paths are those
-# of the first OUTDIR's module (the same sources, copied), so that lcov
-# adds the boots' counts line by line.
-counters() {
-	local o=$1 m=$1/module blocks bytes sum
-
-	[ -f "$m/zxmem.gcno" ] ||
-		fail "no $m/zxmem.gcno: zxmem.ko was not built with GCOV_PROFILE (kernel without CONFIG_GCOV_KERNEL?)"
-	[ -f "$o/result.tap" ] || fail "no $o/result.tap"
-	# The one block gcov-dump.sh wrote: base64 between the marker
-	# lines, with the size and SHA-256 of the original.
-	blocks=$(grep -c '^# zxmem-gcov-begin ' "$o/result.tap" || true)
-	[ "$blocks" = 1 ] ||
-		fail "$blocks zxmem.gcda block(s) in $o/result.tap, expected 1 (did the guest reach gcov-dump.sh?)"
-	read -r _ _ bytes sum < <(grep '^# zxmem-gcov-end ' "$o/result.tap") ||
-		fail "the zxmem.gcda block in $o/result.tap is cut short"
-	sed -n '/^# zxmem-gcov-begin /,/^# zxmem-gcov-end /{//!s/^# //p}' \
-		"$o/result.tap" | base64 -d >"$m/zxmem.gcda" ||
-		fail "the zxmem.gcda block of $o does not decode"
-	if [ "$(wc -c <"$m/zxmem.gcda")" != "$bytes" ] ||
-	   [ "$(sha256sum "$m/zxmem.gcda" | cut -d ' ' -f 1)" != "$sum" ]; then
-		fail "zxmem.gcda from $o/result.tap is not what the guest sent"
-	fi
-	quiet lcov -q "${rc[@]}" --gcov-tool "$gcov" --capture --directory "$m" \
-		--output-file "$o/coverage-all.info" ||
-		fail "lcov --capture failed on $m"
-	quiet lcov -q "${rc[@]}" --extract "$o/coverage-all.info" "$m/zxmem.c" \
-		"$m/zxmem_compat.h" "$m/zxmem_ioctl.h" \
-		--output-file "$o/coverage-part.info" || fail "lcov --extract failed on $o"
-	if [ "$m" != "$mod" ]; then
-		cmp -s "$m/zxmem.c" "$mod/zxmem.c" ||
-			fail "$m/zxmem.c is not $mod/zxmem.c: the boots ran different modules"
-		sed -i "s|^SF:$m/|SF:$mod/|" "$o/coverage-part.info"
-	fi
-}
-
-add=()
-for o in "${outs[@]}"; do
-	counters "$o"
-	add+=(--add-tracefile "$o/coverage-part.info")
-done
-quiet lcov -q "${rc[@]}" "${add[@]}" --output-file "$out/coverage.info" ||
-	fail "lcov could not add up the boots' counters"
+quiet lcov -q "${rc[@]}" --gcov-tool "$gcov" --capture --directory "$mod" \
+	--output-file "$out/coverage-all.info" ||
+	fail "lcov --capture failed on $mod"
+quiet lcov -q "${rc[@]}" --extract "$out/coverage-all.info" "$mod/zxmem.c" \
+	"$mod/zxmem_compat.h" "$mod/zxmem_ioctl.h" \
+	--output-file "$out/coverage.info" || fail "lcov --extract failed"
 grep -q '^SF:.*/zxmem\.c$' "$out/coverage.info" ||
 	fail "no counters for zxmem.c in $out/coverage.info"
 if [ -n "$html" ]; then

@@ -310,15 +310,10 @@ run_debug() {
 	run_stoppable "$log" "$dir/build/vm/7.2-debug/result.tap" \
 		env ZXMEM_VM_QUIET=1 make -C "$dir" --no-print-directory debug-all
 	cp -f "$dir/build/vm/7.2-debug/result.tap" "$res/debug.tap" 2>/dev/null || true
-	cp -f "$dir/build/vm/7.2-debug-stress/result.tap" "$res/debug-stress.tap" \
-		2>/dev/null || true
 	# debug-all's stages do not stop make; summary.sh's status is its verdict.
-	# Its two boots of 7.2-debug (the suite, and the part "stress") each
-	# have their own results; the log is both's.
 	if ((run_rc)); then
 		verdict=fail
 		detail+="; debug: $(vm_reasons "$dir/build/vm/7.2-debug" "$log")"
-		detail+=" $(vm_reasons "$dir/build/vm/7.2-debug-stress" /dev/null)"
 	else
 		detail+="; debug: green"
 	fi

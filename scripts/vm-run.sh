@@ -180,7 +180,7 @@ judge_tap() { # RESULT [EXPECT NAME]
 		for (i = 1; i <= n; i++) {
 			re = a[i]
 			gsub(/[.+^$(){}|\\[\]]/, "\\\\&", re)
-			gsub(/\*/, "[^:]*", re)
+			gsub(/\*/, ".*", re)
 			gsub(/\?/, ".", re)
 			if (s ~ ("^" re "$"))
 				return 1

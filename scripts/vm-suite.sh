@@ -9,26 +9,23 @@
 # DIR: an installed kselftest tree ("make install" of the kselftests),
 # copied to /root/kselftest with zxmem.ko put beside zxmem/zxmem.sh.
 # --expect FILE: the expected skips and minimum passes (vm-run.sh),
-# judged for kernel NAME.  --part PART: one part of check-debug.sh's run
-# (zxmem_part=PART on the kernel command line), judged as NAME:PART.  A
-# module that does not build counts as one failure.
+# judged for kernel NAME.  A module that does not build counts as one
+# failure.
 set -euo pipefail
 
-usage="usage: vm-suite.sh [--expect FILE] [--kselftest DIR] [--part PART] NAME OUTDIR GUEST_FILE..."
-expect=() ksft= part=
+usage="usage: vm-suite.sh [--expect FILE] [--kselftest DIR] NAME OUTDIR GUEST_FILE..."
+expect=() ksft=
 while (($#)); do
 	case $1 in
 	--expect) expect=(--expect "${2:?$usage}" --name) && shift 2 ;;
 	--kselftest) ksft=${2:?$usage} && shift 2 ;;
-	--part) part=${2:?$usage} && shift 2 ;;
 	*) break ;;
 	esac
 done
 name=${1:?$usage}
 out=${2:?$usage}
 shift 2
-((${#expect[@]} == 0)) || expect+=("$name${part:+:$part}")
-append="${ZXMEM_VM_APPEND:-}${part:+ zxmem_part=$part}"
+((${#expect[@]} == 0)) || expect+=("$name")
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
@@ -75,7 +72,7 @@ boot() {
 	"$here/vm-run.sh" ${ARCH:+--arch "$ARCH"} --kernel "$KERNEL" --initrd "$out/initrd.cpio.gz" \
 		--out "$out" --timeout "${ZXMEM_VM_TIMEOUT:-1200}" \
 		${ZXMEM_VM_QUIET:+--quiet} \
-		${append:+--append "$append"} "${expect[@]}"
+		${ZXMEM_VM_APPEND:+--append "$ZXMEM_VM_APPEND"} "${expect[@]}"
 }
 # A kernel that dies before its /init starts has not met zxmem: the module
 # is in the initramfs, not yet loaded.  (7.2-debug under TCG once took a

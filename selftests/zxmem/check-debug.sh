@@ -22,16 +22,6 @@
 # The host (vm-run.sh) fails the run on any KCSAN report with a zxmem
 # frame in either stack.
 #
-# The KASAN kernel's run is two boots, side by side on the host (make -j):
-# zxmem_part=suite on the kernel command line (vm-suite.sh --part) runs
-# the functional suite, compat_test and fault injection (faults, and the
-# fuzzer under it), zxmem_part=stress the fuzzer and the races.  Each
-# ends with kmemleak, the unload and the coverage counters, which
-# scripts/coverage.sh adds up.  The parts are cut so that the two boots
-# take about as long (in a cold run on a loaded host: the suite 271 s,
-# fault injection 61 s; fuzzer 88 s, races 233 s).  Without zxmem_part
-# (the KCSAN kernel's one boot) every part runs.
-#
 # ZXMEM_FUZZ_SEED, ZXMEM_FUZZ_CALLS, ZXMEM_FUZZ_SECONDS and
 # ZXMEM_FUZZ_MIN_CALLS override the fuzzer's seed, call count, time cap
 # and the fewest calls that pass (the cap only stops the run early).
@@ -79,33 +69,12 @@ comment() {
 	sed 's/^/# /' | tee -a "$RESULT"
 }
 
-part=all
-for word in $(cat /proc/cmdline); do
-	case $word in
-	zxmem_part=*) part=${word#zxmem_part=} ;;
-	esac
-done
-echo "# check-debug: kernel $(uname -r), part $part"
+echo "# check-debug: kernel $(uname -r)"
 kcsan=0
 [ -e "$DEBUGFS/kcsan" ] && kcsan=1
 
-# in_part NAME: does this boot run part NAME (suite or stress)?
-in_part() {
-	[ "$part" = all ] || [ "$part" = "$1" ]
-}
-
-case $part in
-all | suite | stress) ;;
-*)
-	result "part_$part" "not ok" "zxmem_part=$part: not suite or stress"
-	exit 1
-	;;
-esac
-
 # The Zircon API's own tests first, while /dev/zxmem does not exist yet.
-if ! in_part suite; then
-	:
-elif [ -x ./api_test ]; then
+if [ -x ./api_test ]; then
 	run_tests ./api_test
 else
 	result api_test "not ok" "no ./api_test in the guest"
@@ -128,9 +97,7 @@ fi
 
 # The VM suite's programs in the order of the Makefile's ZXMEM_TESTS
 # (zxmem_tests.list); api_test has run, compat_test follows.
-if ! in_part suite; then
-	:
-elif programs=$(cat zxmem_tests.list); then
+if programs=$(cat zxmem_tests.list); then
 	for p in $programs; do
 		case $p in
 		api_test | compat_test) ;;
@@ -142,20 +109,16 @@ else
 fi
 # A 32-bit caller, if the kernel runs 32-bit programs (IA32_EMULATION,
 # not switched off on the command line).
-if ! in_part suite; then
-	:
-elif [ -e /proc/sys/abi/vsyscall32 ] &&
+if [ -e /proc/sys/abi/vsyscall32 ] &&
    ! grep -qw ia32_emulation=off /proc/cmdline; then
 	run_tests ./compat_test
 else
 	printf '1..1\nok 1 compat_test # SKIP no IA32_EMULATION\n' |
 		tee -a "$RESULT"
 fi
-if in_part stress; then
-	run_tests ./fuzz --seed "$SEED" --calls "$CALLS" --time "$SECONDS_CAP" \
-		--min-calls "$MIN_CALLS"
-	run_tests ./races
-fi
+run_tests ./fuzz --seed "$SEED" --calls "$CALLS" --time "$SECONDS_CAP" \
+	--min-calls "$MIN_CALLS"
+run_tests ./races
 
 if [ $kcsan = 1 ]; then
 	# What KCSAN watched and reported, for the note; the verdict on
@@ -175,9 +138,7 @@ fi
 # 1500 calls, at least 300 failures injected of each kind and 20 calls
 # answering ZX_ERR_NO_MEMORY (measured with 3000 calls: 9804 and 1952
 # failures, 75 calls; 9862 and 3114, 413).
-if ! in_part suite; then
-	:
-elif have_fault_injection; then
+if have_fault_injection; then
 	run_tests ./faults 1500 300 20
 else
 	result faults "not ok" "no failslab and fail_page_alloc in $DEBUGFS"
@@ -193,9 +154,7 @@ fi_set() { # FILE VALUE
 	fi
 }
 
-if ! in_part suite; then
-	:
-elif have_fault_injection; then
+if have_fault_injection; then
 	ok=1
 	for f in failslab fail_page_alloc; do
 		fi_set $f/task-filter Y || ok=0
