@@ -333,7 +333,8 @@ TEST_F(child, disabled_events_record_nothing)
  * be read reaches no request and leaves none.  The write's and the read's.
  */
 static void assert_batched_records(struct __test_metadata *_metadata,
-				   struct _test_data_child *self, bool write)
+				   struct _test_data_child *self,
+				   int64_t addr, bool write)
 {
 	unsigned long cmd = write ? ZXMEM_IOC_WRITE_MEMORY_VEC :
 				    ZXMEM_IOC_READ_MEMORY_VEC;
@@ -347,10 +348,7 @@ static void assert_batched_records(struct __test_metadata *_metadata,
 		.count = 3,
 		.handle = self->target.pidfd,
 	};
-	int64_t addr;
 
-	addr = target_region(_metadata, &self->target, true, 2 * page,
-			     SEED_OLD);
 	seg_set(&segs[0], addr + page, buf, page);
 	/* Its own fields refuse it: its size counts for nothing. */
 	seg_set(&segs[1], addr, buf, page);
@@ -406,10 +404,14 @@ static void assert_batched_records(struct __test_metadata *_metadata,
 
 TEST_F(child, a_batched_call_leaves_one_record_for_all_its_segments)
 {
+	int64_t addr;
+
 	if (!trace_start(_metadata))
 		return;
-	assert_batched_records(_metadata, self, true);
-	assert_batched_records(_metadata, self, false);
+	addr = target_region(_metadata, &self->target, true, 2 * page_size(),
+			     SEED_OLD);
+	assert_batched_records(_metadata, self, addr, true);
+	assert_batched_records(_metadata, self, addr, false);
 	trace_stop();
 }
 
