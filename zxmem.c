@@ -126,14 +126,16 @@ struct zxmem_file {
 
 /*
  * One range of a call: the single call's, or one segment of a batched one.
- * Its pages are pinned into @slots entries of call->pages from @pages on:
- * the whole array for a range alone in it (the single call's, or a
- * segment on the general path, which runs only once every range before it
- * has let go of its pages), or the run the checks' walk reserved for it,
- * whole (zxmem_prepin()), while the ranges after it hold theirs.  Every
- * batch of its copy, the retries after a fault on the caller's buffer
- * included, pins into its own entries only, and the rest of the range
- * never spans more pages than the range did when it was reserved.
+ * It copies through @slots entries of call->pages from @pages on.  Either
+ * the checks' walk found all its pages pinned in the hold's pool
+ * (@pooled): pinned for it (zxmem_prepin()) or, for a segment whose pages
+ * an earlier range of the same hold pinned, those very entries
+ * (zxmem_vec_walk()); the pool, not the range, holds those pins, and lets
+ * go of them after the hold's last copy (zxmem_pool_release()), so every
+ * batch of the range's copy, the retries after a fault on the caller's
+ * buffer included, uses these pages and pins nothing.  Or the range takes
+ * the general path, which pins and unpins batch by batch into the whole
+ * array, and runs only while the pool is empty.
  */
 struct zxmem_range {
 	unsigned long vaddr;
@@ -143,8 +145,8 @@ struct zxmem_range {
 	long pin_error;		/* the first batch's GUP error, if any */
 	bool buffer_ready;	/* one batch's request, its buffer faulted in */
 	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
-	long prepinned;		/* pages the checks' walk pinned, unused */
-	unsigned long prepinned_exec;	/* which of them are executable */
+	unsigned long pooled;	/* its pages in the pool: its whole span */
+	unsigned long pooled_exec;	/* which of them are executable */
 	struct page **pages;	/* its entries of call->pages */
 	unsigned long slots;	/* how many */
 	struct zxmem_retries retries;	/* of faults on the caller's buffer */
@@ -159,7 +161,8 @@ struct zxmem_call {
 	struct zxmem_caller caller;
 	struct task_struct *target;	/* the thread group's leader */
 	struct mm_struct *mm;
-	unsigned long pool_used;	/* of pages[], by prepinned ranges */
+	unsigned long pool_used;	/* pages[] pinned by the hold's walk */
+	unsigned long pool_dirty;	/* which of them a write copied into */
 	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
 	struct page *old_page;	/* an exchange's: the old buffer's page */
 	unsigned long old_base;	/* its address in the caller's memory */
@@ -539,8 +542,8 @@ static int zxmem_call_vma_status(const struct zxmem_call *call,
 }
 
 /*
- * Pin a range's one batch into the free part of call->pages, mmap lock
- * held (zxmem_walk_region()).
+ * Pin a range's one batch into the free part of call->pages, the pool,
+ * mmap lock held (zxmem_walk_region()).
  */
 static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 			 unsigned long exec)
@@ -555,18 +558,45 @@ static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 					     gup_flags, pages, NULL);
 	/*
 	 * All of them, or the range takes the general path: its entries are
-	 * its whole span, so no later batch of its copy can reach past them
-	 * into the next range's.
+	 * its whole span, so no batch of its copy needs a page outside them.
 	 */
 	if (pinned == nr) {
 		r->pages = pages;
 		r->slots = nr;
-		r->prepinned = pinned;
-		r->prepinned_exec = exec;
+		r->pooled = nr;
+		r->pooled_exec = exec;
 		call->pool_used += nr;
 	} else if (pinned > 0) {
 		unpin_user_pages(pages, pinned);
 	}
+}
+
+/*
+ * Let go of the hold's pins, once no range copies through them any more:
+ * dirty the pages a write copied into (as the general path does each
+ * batch), and only those.
+ */
+static void zxmem_pool_release(struct zxmem_call *call)
+{
+	unsigned long i, n;
+
+	for (i = 0; i < call->pool_used; i += n) {
+		bool dirty = call->pool_dirty & BIT(i);
+
+		for (n = 1; i + n < call->pool_used &&
+		     !(call->pool_dirty & BIT(i + n)) == !dirty; n++)
+			;
+		unpin_user_pages_dirty_lock(call->pages + i, n, dirty);
+	}
+	call->pool_used = 0;
+	call->pool_dirty = 0;
+}
+
+/* The bits of call->pool_dirty for @nr entries of the pool from @pages. */
+static unsigned long zxmem_pool_bits(struct zxmem_call *call,
+				     struct page **pages, long nr)
+{
+	return GENMASK(nr - 1, 0) << (pages - call->pages);
 }
 
 /*
@@ -639,14 +669,19 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
  * it pins (zxmem_batch_reach()).  A range of one batch whose buffer is
  * ready is pinned now, under this walk's lock hold, if @room pages of
  * call->pages are free: the walk is the batch's, and the range takes the
- * mmap lock once (a batched call's small ranges share one hold).
+ * mmap lock once (a batched call's small ranges share one hold).  If
+ * @shared is set, an earlier range of this hold has pinned every page of
+ * the range there (zxmem_vec_walk()), and the range copies through those
+ * entries: the pages this walk judged, for the lock has not been dropped
+ * since they were pinned.
  */
 static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
-			     u64 size, unsigned long room)
+			     u64 size, unsigned long room,
+			     struct page **shared)
 {
 	unsigned long start = r->vaddr;
 	unsigned long end = zxmem_range_end(start, size);
-	unsigned long reach = start, exec = 0;
+	unsigned long reach = start, exec = 0, nr;
 	struct vm_area_struct *vma;
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
@@ -684,9 +719,17 @@ static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			break;
 	}
 	r->len = min(reach, end) - start;
-	if (status == ZX_OK && r->buffer_ready &&
-	    zxmem_pages_spanned(offset_in_page(start), r->len) <= room)
+	if (status != ZX_OK || !r->buffer_ready)
+		return status;
+	nr = zxmem_pages_spanned(offset_in_page(start), r->len);
+	if (shared) {
+		r->pages = shared;
+		r->slots = nr;
+		r->pooled = nr;
+		r->pooled_exec = exec;
+	} else if (nr <= room) {
 		zxmem_prepin(call, r, exec);
+	}
 	return status;
 }
 
@@ -697,7 +740,7 @@ static int zxmem_check_region(struct zxmem_call *call, struct zxmem_range *r,
 
 	if (mmap_read_lock_killable(call->mm))
 		return ZX_ERR_BAD_STATE;
-	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH);
+	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH, NULL);
 	mmap_read_unlock(call->mm);
 	return status;
 }
@@ -996,11 +1039,18 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, struct zxmem_range *r,
 		long pinned;
 		int status;
 
-		if (r->prepinned) {
-			/* The checks' walk pinned this batch, all of it. */
-			pinned = r->prepinned;
-			exec = r->prepinned_exec;
-			r->prepinned = 0;
+		if (r->pooled) {
+			/*
+			 * The checks' walk found the whole range pinned: from
+			 * the page that holds @addr on, for a retry.
+			 */
+			unsigned long first = (addr >> PAGE_SHIFT) -
+					      (r->vaddr >> PAGE_SHIFT);
+
+			pages += first;
+			pinned = r->pooled - first;
+			exec = r->pooled_exec >> first;
+			want = r->len - done;
 		} else {
 			if (mmap_read_lock_killable(call->mm))
 				break;
@@ -1020,7 +1070,10 @@ static size_t zxmem_copy_pinned(struct zxmem_call *call, struct zxmem_range *r,
 
 		moved = zxmem_copy_pages(call, r, pages, pinned, exec, offset,
 					 want, done, buffer_fault);
-		unpin_user_pages_dirty_lock(pages, pinned, call->write);
+		if (!r->pooled)
+			unpin_user_pages_dirty_lock(pages, pinned, call->write);
+		else if (call->write)
+			call->pool_dirty |= zxmem_pool_bits(call, pages, pinned);
 		done += moved;
 		if (zxmem_copy_interrupted(call))
 			break;
@@ -1053,16 +1106,9 @@ static int zxmem_copy(struct zxmem_call *call, struct zxmem_range *r,
 	return status;
 }
 
-/* Let go of a range's pages that the checks pinned and no copy used. */
-static void zxmem_range_release(struct zxmem_range *r)
-{
-	if (r->prepinned > 0)
-		unpin_user_pages(r->pages, r->prepinned);
-	r->prepinned = 0;
-}
-
 static void zxmem_release(struct zxmem_call *call)
 {
+	zxmem_pool_release(call);
 	if (call->old_page)
 		unpin_user_pages_dirty_lock(&call->old_page, 1, true);
 	if (call->mm)
@@ -1101,11 +1147,11 @@ static int zxmem_range_steps(struct zxmem_call *call, struct zxmem_range *r,
 
 	zxmem_ready_buffer(call, r, size);
 	status = zxmem_check_region(call, r, size);
-	if (status == ZX_OK && !r->prepinned)
+	if (status == ZX_OK && !r->pooled)
 		status = zxmem_check_buffer(call, r, size);
 	if (status == ZX_OK)
 		status = zxmem_copy(call, r, actual);
-	zxmem_range_release(r);
+	zxmem_pool_release(call);
 	return status;
 }
 
@@ -1254,33 +1300,44 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 }
 
 /*
- * Does segment @i touch a page that a range of this hold, from @first on,
- * has pinned?  A write must not pin a page twice at once: a forced write
- * into a page without write permission has GUP break copy-on-write, and a
- * kernel that judges a page shared by its reference count (5.10 does; 6.x
- * trusts an exclusive anonymous page) copies the page the first pin holds,
- * whose bytes (written after the hold) would then land in a page the
- * target no longer maps.  A later hold pins it again once it is let go.
+ * Are segment @i's pages pinned already, by a range of this hold from
+ * @first on?  Return: their entries in the pool, if that range's span
+ * holds all of them; ERR_PTR(-EBUSY) if a write touches one of them
+ * without that (the next hold serves it); NULL if it touches none (for a
+ * read: or shares none whole).
+ *
+ * Sharing is what lets several breakpoints in one page take one pin and
+ * one hold.  It is sound because the entries are the pages @i's own walk
+ * judges: pinned under this hold, whose lock is not dropped before @i's
+ * walk, from the VMAs that walk sees, with the same GUP flags; and the
+ * pool holds the pins until the hold's last copy (zxmem_vec_batch()).
+ * A write must never pin a page twice at once: a forced write into a page
+ * without write permission has GUP break copy-on-write, and a kernel that
+ * judges a page shared by its reference count (5.10 does; 6.x trusts an
+ * exclusive anonymous page) copies the page the first pin holds, whose
+ * bytes (written after the hold) would then land in a page the target no
+ * longer maps.  Sharing pins nothing; a write that would need a second pin
+ * of a page waits for the next hold, after this one has let go.
  */
-static bool zxmem_vec_pinned_before(struct zxmem_vec_call *v, u32 first,
-				    u32 i, u64 size)
+static struct page **zxmem_vec_pooled(struct zxmem_vec_call *v, u32 first,
+				      u32 i, u64 size)
 {
-	unsigned long start = v->seg[i].r.vaddr & PAGE_MASK;
-	unsigned long end = zxmem_range_end(v->seg[i].r.vaddr, size);
 	u32 j;
 
-	if (!v->call.write)
-		return false;
 	for (j = first; j < i; j++) {
 		const struct zxmem_range *r = &v->seg[j].r;
-		unsigned long pinned = r->vaddr & PAGE_MASK;
+		long index;
 
-		if (r->prepinned &&
-		    zxmem_overlaps(start, end, pinned,
-				   pinned + r->prepinned * PAGE_SIZE))
-			return true;
+		if (!r->pooled)
+			continue;
+		index = zxmem_pool_index(v->seg[i].r.vaddr, size,
+					 r->vaddr & PAGE_MASK, r->pooled);
+		if (index >= 0)
+			return r->pages + index;
+		if (index == -EBUSY && v->call.write)
+			return ERR_PTR(-EBUSY);
 	}
-	return false;
+	return NULL;
 }
 
 /*
@@ -1305,7 +1362,6 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 		v->seg[i].readied = true;
 	}
 
-	call->pool_used = 0;
 	/* A fatal signal: the call is interrupted before this segment. */
 	if (mmap_read_lock_killable(call->mm)) {
 		v->stopped = true;
@@ -1314,6 +1370,8 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 	for (i = first; i < n; i++) {
 		struct zxmem_seg *s = &v->seg[i];
 		u64 size = v->user[i].size;
+		unsigned long room = ZXMEM_PIN_BATCH - call->pool_used;
+		struct page **shared = NULL;
 
 		if (!s->pending) {
 			if (v->stop && s->status != ZX_OK)
@@ -1321,26 +1379,28 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 			continue;
 		}
 		/*
-		 * Room for it in this hold, and none of its pages pinned by an
-		 * earlier range of the hold, or the next hold will do it.
+		 * Its pages pinned by an earlier range of the hold, or room
+		 * for them, or the next hold will do it.
 		 */
-		if (s->r.buffer_ready && i > first &&
-		    (zxmem_pages_spanned(offset_in_page(s->r.vaddr), size) >
-		     ZXMEM_PIN_BATCH - call->pool_used ||
-		     zxmem_vec_pinned_before(v, first, i, size))) {
-			mmap_read_unlock(call->mm);
-			return i;
+		if (s->r.buffer_ready && i > first) {
+			shared = zxmem_vec_pooled(v, first, i, size);
+			if (IS_ERR(shared) ||
+			    (!shared &&
+			     zxmem_pages_spanned(offset_in_page(s->r.vaddr),
+						 size) > room)) {
+				mmap_read_unlock(call->mm);
+				return i;
+			}
 		}
 		s->pending = false;
-		s->status = zxmem_walk_region(call, &s->r, size,
-					      ZXMEM_PIN_BATCH - call->pool_used);
+		s->status = zxmem_walk_region(call, &s->r, size, room, shared);
 		if (s->status != ZX_OK) {
 			if (v->stop)
 				break;
 			continue;
 		}
 		s->judged = true;
-		if (!s->r.prepinned)
+		if (!s->r.pooled)
 			break;
 	}
 	mmap_read_unlock(call->mm);
@@ -1370,22 +1430,28 @@ static int zxmem_vec_batch(struct zxmem_vec_call *v, u32 base, u32 n)
 		for (; i < end; i++) {
 			struct zxmem_seg *s = &v->seg[i];
 
-			if (v->stopped) {
-				zxmem_range_release(&s->r);
+			if (v->stopped)
 				continue;
-			}
-			if (s->judged && !s->r.prepinned)
+			/*
+			 * The general path pins into the whole array: the
+			 * hold's pins go first.  Such a segment ends its hold
+			 * (zxmem_vec_walk()), so no range still needs them.
+			 */
+			if (s->judged && !s->r.pooled) {
+				zxmem_pool_release(call);
 				s->status = zxmem_check_buffer(call, &s->r,
 							       v->user[i].size);
+			}
 			if (s->judged && s->status == ZX_OK)
 				s->status = zxmem_copy(call, &s->r, &s->actual);
-			zxmem_range_release(&s->r);
 			done = i + 1;
 			if (s->status == ZX_OK)
 				v->actual += s->actual;
 			v->stopped = (v->stop && s->status != ZX_OK) ||
 				     zxmem_copy_interrupted(call);
 		}
+		/* The hold's last copy is done, or will not be made. */
+		zxmem_pool_release(call);
 	}
 
 	/* Only each segment's status, and its actual on ZX_OK, go back. */

@@ -394,6 +394,31 @@ static inline unsigned long zxmem_pages_spanned(size_t offset, size_t len)
 	return DIV_ROUND_UP(offset + len, PAGE_SIZE);
 }
 
+/**
+ * zxmem_pool_index() - where a range's pages lie in a run of pinned pages
+ * @vaddr: the range's first byte
+ * @size: its length, at least 1
+ * @run: the address of the run's first page
+ * @pages: how many pages the run holds
+ *
+ * Return: the index in the run of the range's first page if every page
+ * the range touches is in the run; -ENOENT if it touches none of them;
+ * -EBUSY if it touches some of them and pages outside the run.
+ */
+static inline long zxmem_pool_index(unsigned long vaddr, u64 size,
+				    unsigned long run, unsigned long pages)
+{
+	unsigned long start = vaddr & PAGE_MASK;
+	unsigned long end = zxmem_range_end(vaddr, size);
+	unsigned long run_end = run + pages * PAGE_SIZE;
+
+	if (!zxmem_overlaps(start, end, run, run_end))
+		return -ENOENT;
+	if (start >= run && end <= run_end)
+		return (start - run) >> PAGE_SHIFT;
+	return -EBUSY;
+}
+
 /*
  * Times a copy goes on without getting further after the caller's buffer
  * faulted and was faulted in again.

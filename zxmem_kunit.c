@@ -358,6 +358,40 @@ static void pages_spanned_counts_partial_pages(struct kunit *test)
 			(unsigned long)(SZ_64M / PAGE_SIZE));
 }
 
+/* A segment shares a hold's pins only if every page it touches is pinned. */
+static void pool_index_needs_every_page(struct kunit *test)
+{
+	const unsigned long run = 0x10 * PAGE_SIZE;
+
+	/* One page pinned: bytes in it share it, at index 0. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run, 1, run, 1), 0L);
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + PAGE_SIZE - 1, 1, run, 1),
+			0L);
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run, PAGE_SIZE, run, 1), 0L);
+	/* Running into the next page, which is not pinned. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + PAGE_SIZE - 1, 2, run, 1),
+			(long)-EBUSY);
+	/* Starting in the page before the run. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run - 1, 2, run, 3),
+			(long)-EBUSY);
+	/* Wholly beside the run, on either side. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run - 1, 1, run, 3),
+			(long)-ENOENT);
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + 3 * PAGE_SIZE, 1, run, 3),
+			(long)-ENOENT);
+	/* Inside a run of three: the index of its first page. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + PAGE_SIZE + 5, 1, run, 3),
+			1L);
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + PAGE_SIZE + 5,
+					       2 * PAGE_SIZE - 5, run, 3), 1L);
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run + PAGE_SIZE + 5,
+					       2 * PAGE_SIZE - 4, run, 3),
+			(long)-EBUSY);
+	/* A size that would wrap ends at the top: never inside a run. */
+	KUNIT_EXPECT_EQ(test, zxmem_pool_index(run, U64_MAX, run, 3),
+			(long)-EBUSY);
+}
+
 struct copy_status_case {
 	size_t done;
 	bool buffer_fault;
@@ -556,6 +590,7 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(overlaps_is_half_open),
 	KUNIT_CASE_PARAM(chunks_cover_the_range_exactly, chunk_gen_params),
 	KUNIT_CASE(pages_spanned_counts_partial_pages),
+	KUNIT_CASE(pool_index_needs_every_page),
 	KUNIT_CASE_PARAM(copy_status_mapping, copy_status_gen_params),
 	KUNIT_CASE(retries_end_unless_the_faults_move_on),
 	KUNIT_CASE(vec_header_checks),

@@ -936,6 +936,107 @@ TEST_F(child, segments_across_pages_and_mappings)
 	ASSERT_EQ(0, target_mismatches(&self->target, far, 10, SEED_OLD));
 }
 
+/*
+ * Many segments in two pages, in a private r-x file mapping (forced) and
+ * in anonymous memory: breakpoints close together, overlapping ones,
+ * one inside another, some across the page boundary, more than one
+ * kernel batch of them.  The call takes them in order, as single calls
+ * would: each segment's old bytes are what the ones before it left, and
+ * the target ends as they leave it.  (Segments whose pages an earlier one
+ * of the same lock hold pinned copy through those pins.)
+ */
+#define CLOSE_SEGS	72
+
+TEST_F(child, close_segments_take_effect_in_order)
+{
+	size_t page = page_size(), len = 2 * page;
+	struct zxmem_segment segs[CLOSE_SEGS];
+	uint8_t *newb, *old, *model, *seen;
+	uint64_t rng = 0x5eed;
+	unsigned int kind, i;
+	struct vcall c;
+
+	ASSERT_EQ(4096u, page);
+	ASSERT_EQ(0, target_trace(&self->target));
+	newb = map_buffer(_metadata, CLOSE_SEGS * 16);
+	old = map_buffer(_metadata, CLOSE_SEGS * 16);
+	model = map_buffer(_metadata, len);
+	seen = map_buffer(_metadata, len);
+
+	for (kind = 0; kind < 2; kind++) {
+		char path[64];
+		int64_t region;
+		int fd = -1;
+
+		if (kind) {
+			region = target_map_anon(&self->target, len, SEED_OLD);
+		} else {
+			fd = make_pattern_file(path, sizeof(path), len,
+					       SEED_OLD);
+			ASSERT_LE(0, fd);
+			region = target_map_file(&self->target, path, O_RDONLY,
+						 PROT_READ | PROT_EXEC,
+						 MAP_PRIVATE, len);
+			unlink(path);
+			close(fd);
+		}
+		ASSERT_LT(0, region);
+		for (i = 0; i < len; i++)
+			model[i] = pattern_byte(SEED_OLD, i);
+
+		for (i = 0; i < CLOSE_SEGS; i++) {
+			size_t size = 1 + rng_below(&rng, 16);
+			size_t at;
+
+			/* Every eighth at the boundary, the rest anywhere. */
+			if (i % 8 == 7)
+				at = page - 1 - rng_below(&rng, size);
+			else
+				at = rng_below(&rng, len - size + 1);
+			fill_random(newb + i * 16, size, rng_next(&rng));
+			seg_init(&segs[i], region + at, (uintptr_t)(newb + i * 16),
+				 (uintptr_t)(old + i * 16), size);
+		}
+		memset(old, 0, CLOSE_SEGS * 16);
+		c = vec_call(self->dev, true, self->target.pidfd, segs,
+			     CLOSE_SEGS, ZXMEM_VEC_EXCHANGE);
+		assert_vec_done(_metadata, &c, segs, CLOSE_SEGS);
+		for (i = 0; i < CLOSE_SEGS; i++) {
+			size_t at = segs[i].vaddr - region;
+
+			ASSERT_SEG(ZX_OK, segs[i].size, segs[i]);
+			ASSERT_EQ(0, memcmp(model + at, old + i * 16,
+					    segs[i].size)) {
+				TH_LOG("%s: segment %u at %zu: old bytes not what the segments before left",
+				       kind ? "anon" : "text", i, at);
+			}
+			memcpy(model + at, newb + i * 16, segs[i].size);
+		}
+		ASSERT_EQ(0, target_copy_out(&self->target, region, len, seen));
+		ASSERT_EQ(0, memcmp(model, seen, len)) {
+			TH_LOG("%s: the target is not what the segments left",
+			       kind ? "anon" : "text");
+		}
+
+		/* Read back through the same segments, one batched read. */
+		memset(old, 0, CLOSE_SEGS * 16);
+		for (i = 0; i < CLOSE_SEGS; i++)
+			segs[i].buffer = (uintptr_t)(old + i * 16);
+		for (i = 0; i < CLOSE_SEGS; i++)
+			segs[i].old = 0;
+		c = vec_call(self->dev, false, self->target.pidfd, segs,
+			     CLOSE_SEGS, 0);
+		assert_vec_done(_metadata, &c, segs, CLOSE_SEGS);
+		for (i = 0; i < CLOSE_SEGS; i++) {
+			size_t at = segs[i].vaddr - region;
+
+			ASSERT_SEG(ZX_OK, segs[i].size, segs[i]);
+			ASSERT_EQ(0, memcmp(model + at, old + i * 16,
+					    segs[i].size));
+		}
+	}
+}
+
 /* 0 and 1,025 segments are refused whole; 1,024 are carried out. */
 TEST_F(call, count_is_one_to_1024_segments)
 {
