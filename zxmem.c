@@ -673,11 +673,14 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
  * @shared is set, an earlier range of this hold has pinned every page of
  * the range there (zxmem_vec_walk()), and the range copies through those
  * entries: the pages this walk judged, for the lock has not been dropped
- * since they were pinned.
+ * since they were pinned.  @hint, if set, is the mapping of the first
+ * byte of the hold's last range walked, or NULL: the same lock hold, so
+ * the mapping still exists, and if it holds this range's first byte it is
+ * the one find_vma() would find (mappings do not overlap).
  */
 static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			     u64 size, unsigned long room,
-			     struct page **shared)
+			     struct page **shared, struct vm_area_struct **hint)
 {
 	unsigned long start = r->vaddr;
 	unsigned long end = zxmem_range_end(start, size);
@@ -686,8 +689,11 @@ static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
 
-	for (vma = find_vma(call->mm, start);
-	     vma && zxmem_overlaps(start, end, vma->vm_start, vma->vm_end);
+	vma = hint && *hint && (*hint)->vm_start <= start &&
+	      start < (*hint)->vm_end ? *hint : find_vma(call->mm, start);
+	if (hint)
+		*hint = vma && vma->vm_start <= start ? vma : NULL;
+	for (; vma && zxmem_overlaps(start, end, vma->vm_start, vma->vm_end);
 	     vma = find_vma(call->mm, vma->vm_end)) {
 		int vma_status;
 
@@ -740,7 +746,7 @@ static int zxmem_check_region(struct zxmem_call *call, struct zxmem_range *r,
 
 	if (mmap_read_lock_killable(call->mm))
 		return ZX_ERR_BAD_STATE;
-	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH, NULL);
+	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH, NULL, NULL);
 	mmap_read_unlock(call->mm);
 	return status;
 }
@@ -1301,10 +1307,12 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 
 /*
  * Are segment @i's pages pinned already, by a range of this hold from
- * @first on?  Return: their entries in the pool, if that range's span
- * holds all of them; ERR_PTR(-EBUSY) if a write touches one of them
- * without that (the next hold serves it); NULL if it touches none (for a
- * read: or shares none whole).
+ * @first on?  [@lo, @hi) bounds the pages the hold has pinned.  Return:
+ * their entries in the pool, if a range's span holds all of them;
+ * ERR_PTR(-EBUSY) if a write touches one of them without that (the next
+ * hold serves it); NULL if it touches none (for a read: or shares none
+ * whole).  The ranges are looked at from the latest back, for breakpoints
+ * come sorted: the one before is mostly in the same page.
  *
  * Sharing is what lets several breakpoints in one page take one pin and
  * one hold.  It is sound because the entries are the pages @i's own walk
@@ -1320,24 +1328,29 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
  * of a page waits for the next hold, after this one has let go.
  */
 static struct page **zxmem_vec_pooled(struct zxmem_vec_call *v, u32 first,
-				      u32 i, u64 size)
+				      u32 i, u64 size, unsigned long lo,
+				      unsigned long hi)
 {
+	unsigned long vaddr = v->seg[i].r.vaddr;
+	bool busy = false;
 	u32 j;
 
-	for (j = first; j < i; j++) {
+	if (!zxmem_overlaps(vaddr & PAGE_MASK, zxmem_range_end(vaddr, size),
+			    lo, hi))
+		return NULL;
+	for (j = i; j-- > first;) {
 		const struct zxmem_range *r = &v->seg[j].r;
 		long index;
 
 		if (!r->pooled)
 			continue;
-		index = zxmem_pool_index(v->seg[i].r.vaddr, size,
-					 r->vaddr & PAGE_MASK, r->pooled);
+		index = zxmem_pool_index(vaddr, size, r->vaddr & PAGE_MASK,
+					 r->pooled);
 		if (index >= 0)
 			return r->pages + index;
-		if (index == -EBUSY && v->call.write)
-			return ERR_PTR(-EBUSY);
+		busy |= index == -EBUSY;
 	}
-	return NULL;
+	return busy && v->call.write ? ERR_PTR(-EBUSY) : NULL;
 }
 
 /*
@@ -1353,6 +1366,8 @@ static struct page **zxmem_vec_pooled(struct zxmem_vec_call *v, u32 first,
 static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 {
 	struct zxmem_call *call = &v->call;
+	struct vm_area_struct *hint = NULL;	/* only for this hold */
+	unsigned long lo = ULONG_MAX, hi = 0;	/* the pages it pinned */
 	u32 i;
 
 	/* The caller's buffers are faulted in with no lock held, once. */
@@ -1383,7 +1398,7 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 		 * for them, or the next hold will do it.
 		 */
 		if (s->r.buffer_ready && i > first) {
-			shared = zxmem_vec_pooled(v, first, i, size);
+			shared = zxmem_vec_pooled(v, first, i, size, lo, hi);
 			if (IS_ERR(shared) ||
 			    (!shared &&
 			     zxmem_pages_spanned(offset_in_page(s->r.vaddr),
@@ -1393,7 +1408,8 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 			}
 		}
 		s->pending = false;
-		s->status = zxmem_walk_region(call, &s->r, size, room, shared);
+		s->status = zxmem_walk_region(call, &s->r, size, room, shared,
+					      &hint);
 		if (s->status != ZX_OK) {
 			if (v->stop)
 				break;
@@ -1402,6 +1418,8 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 		s->judged = true;
 		if (!s->r.pooled)
 			break;
+		lo = min(lo, s->r.vaddr & PAGE_MASK);
+		hi = max(hi, (s->r.vaddr & PAGE_MASK) + s->r.pooled * PAGE_SIZE);
 	}
 	mmap_read_unlock(call->mm);
 	/* It served the segment it stopped at, if it stopped. */
