@@ -573,8 +573,8 @@ static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 
 /*
  * Let go of the hold's pins, once no range copies through them any more:
- * dirty the pages a write copied into (as the general path does each
- * batch), and only those.
+ * dirty the pages of each batch a write copied through (as the general
+ * path dirties each batch it pinned), not those no copy reached.
  */
 static void zxmem_pool_release(struct zxmem_call *call)
 {
@@ -1319,6 +1319,8 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
  * judges: pinned under this hold, whose lock is not dropped before @i's
  * walk, from the VMAs that walk sees, with the same GUP flags; and the
  * pool holds the pins until the hold's last copy (zxmem_vec_batch()).
+ * (Like every pinned batch, they are the pages as mapped at the pin: a
+ * target that discards them meanwhile loses what is copied into them.)
  * A write must never pin a page twice at once: a forced write into a page
  * without write permission has GUP break copy-on-write, and a kernel that
  * judges a page shared by its reference count (5.10 does; 6.x trusts an

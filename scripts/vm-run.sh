@@ -378,7 +378,10 @@ fi
 #   - it is reached through zxmem (a zxmem function lower on a stack) and
 #     that stack's first frame is not in scripts/kcsan-known.txt, the
 #     kernel functions whose lockless accesses are mm's design, each with
-#     the reading that justifies it.
+#     the reading that justifies it, and handle_mm_fault() is not on the
+#     stack between the two: the page-fault handler, which GUP runs for
+#     zxmem as it runs for the target's own faults, ptrace and
+#     /proc/PID/mem (scripts/kcsan-known.txt says why that is the kernel's).
 # Reports with no zxmem frame, and accesses "by interrupt" (which zxmem
 # does not call), are the rest of the kernel's and are only listed.
 # Every report goes to DIR/kcsan.txt with its verdict; the failing ones
@@ -401,6 +404,8 @@ if grep -aq 'BUG: KCSAN:' "$console"; then
 				if (!deep[i] || ours) continue
 				if (first[i] in ok) {
 					why = why " " first[i] " (scripts/kcsan-known.txt)"
+				} else if (fault[i]) {
+					why = why " " first[i] " (in the page-fault handler)"
 				} else {
 					why = why " " first[i] " (not in scripts/kcsan-known.txt)"
 					fails = 1
@@ -423,7 +428,7 @@ if grep -aq 'BUG: KCSAN:' "$console"; then
 			block[++n] = $0
 			if ($0 ~ / (by interrupt|by task [0-9]+) on cpu /) {
 				s++; irq[s] = ($0 ~ / by interrupt /); top = 1
-				first[s] = ""; deep[s] = 0
+				first[s] = ""; deep[s] = 0; fault[s] = 0
 				next
 			}
 			if (s && top && strip($0) ~ /^ [A-Za-z_.0-9]+\+0x/) {
@@ -432,6 +437,8 @@ if grep -aq 'BUG: KCSAN:' "$console"; then
 			if (s && !irq[s] && $0 ~ /\[zxmem\]/) {
 				if (top) ours = 1; else deep[s] = 1
 			}
+			# Above zxmem on the stack: an access of the fault handler
+			if (s && !deep[s] && strip($0) ~ /^ handle_mm_fault\+0x/) fault[s] = 1
 			if (strip($0) ~ /^ [A-Za-z_.0-9]+\+0x/) top = 0
 			next
 		}
