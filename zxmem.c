@@ -128,9 +128,10 @@ struct zxmem_file {
  * One range of a call: the single call's, or one segment of a batched one.
  * It copies through @slots entries of call->pages from @pages on.  Either
  * the checks' walk found all its pages pinned in the hold's pool
- * (@pooled): pinned for it (zxmem_prepin()) or, for a segment whose pages
- * an earlier range of the same hold pinned, those very entries
- * (zxmem_vec_walk()); the pool, not the range, holds those pins, and lets
+ * (@pooled): pinned for it (zxmem_prepin(), or zxmem_vec_pin() at the
+ * end of a batched call's hold) or, for a segment whose pages an earlier
+ * range of the same hold pinned, those very entries (zxmem_vec_walk());
+ * the pool, not the range, holds those pins, and lets
  * go of them after the hold's last copy (zxmem_pool_release()), so every
  * batch of the range's copy, the retries after a fault on the caller's
  * buffer included, uses these pages and pins nothing.  Or the range takes
@@ -147,6 +148,7 @@ struct zxmem_range {
 	bool forced_hugetlb;	/* the first mapping: a forced hugetlb write */
 	unsigned long pooled;	/* its pages in the pool: its whole span */
 	unsigned long pooled_exec;	/* which of them are executable */
+	bool reserved;		/* its own entries, pinned at the hold's end */
 	struct page **pages;	/* its entries of call->pages */
 	unsigned long slots;	/* how many */
 	struct zxmem_retries retries;	/* of faults on the caller's buffer */
@@ -545,29 +547,40 @@ static int zxmem_call_vma_status(const struct zxmem_call *call,
  * Pin a range's one batch into the free part of call->pages, the pool,
  * mmap lock held (zxmem_walk_region()).
  */
+/* Pin @nr pages from @start into @pages, mmap lock held: all, or none. */
+static bool zxmem_pin_whole(struct zxmem_call *call, unsigned long start,
+			    unsigned long nr, struct page **pages)
+{
+	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
+	long pinned;
+
+	/* No @locked: the lock stays held, and so do the VMAs judged. */
+	pinned = zxmem_pin_user_pages_remote(call->mm, start, nr, gup_flags,
+					     pages, NULL);
+	if (pinned == nr)
+		return true;
+	if (pinned > 0)
+		unpin_user_pages(pages, pinned);
+	return false;
+}
+
 static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 			 unsigned long exec)
 {
-	unsigned int gup_flags = zxmem_gup_flags(call->write, call->may_force);
-	size_t offset = offset_in_page(r->vaddr);
-	unsigned long nr = zxmem_pages_spanned(offset, r->len);
+	unsigned long nr = zxmem_pages_spanned(offset_in_page(r->vaddr),
+					       r->len);
 	struct page **pages = call->pages + call->pool_used;
-	long pinned;
 
-	pinned = zxmem_pin_user_pages_remote(call->mm, r->vaddr - offset, nr,
-					     gup_flags, pages, NULL);
 	/*
 	 * All of them, or the range takes the general path: its entries are
 	 * its whole span, so no batch of its copy needs a page outside them.
 	 */
-	if (pinned == nr) {
+	if (zxmem_pin_whole(call, r->vaddr & PAGE_MASK, nr, pages)) {
 		r->pages = pages;
 		r->slots = nr;
 		r->pooled = nr;
 		r->pooled_exec = exec;
 		call->pool_used += nr;
-	} else if (pinned > 0) {
-		unpin_user_pages(pages, pinned);
 	}
 }
 
@@ -628,7 +641,7 @@ static int zxmem_fault_in_old(struct zxmem_range *r, size_t from, size_t len)
 /*
  * Small requests, one batch: is the caller's buffer usable as it stands
  * (accessible; for a write, readable now; for an exchange, its old buffer
- * writable now)?  Then zxmem_walk_region() may pin at once and
+ * writable now)?  Then the hold that walks its region may pin it and
  * zxmem_check_buffer() has nothing left to find.  The answer changes
  * nothing, in the target or in the status: a buffer that is not ready
  * takes the general path, which judges it after the region, as the table
@@ -664,27 +677,23 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
 /*
  * One walk over the VMAs a range touches, under the mmap lock: refuse a
  * write that touches the vDSO, find the mapping of the first byte and how
- * far the copy can run through adjacent usable mappings.  This decides the
- * status; each batch of the copy decides again, on the VMAs of the pages
- * it pins (zxmem_batch_reach()).  A range of one batch whose buffer is
- * ready is pinned now, under this walk's lock hold, if @room pages of
- * call->pages are free: the walk is the batch's, and the range takes the
- * mmap lock once (a batched call's small ranges share one hold).  If
- * @shared is set, an earlier range of this hold has pinned every page of
- * the range there (zxmem_vec_walk()), and the range copies through those
- * entries: the pages this walk judged, for the lock has not been dropped
- * since they were pinned.  @hint, if set, is the mapping of the first
- * byte of the hold's last range walked, or NULL: the same lock hold, so
- * the mapping still exists, and if it holds this range's first byte it is
- * the one find_vma() would find (mappings do not overlap).
+ * far the copy can run through adjacent usable mappings (r->len).  This
+ * decides the status; each batch of the copy decides again, on the VMAs
+ * of the pages it pins (zxmem_batch_reach()).  For a range whose buffer
+ * is ready, @exec gets which of its pages are executable: the caller may
+ * pin it under this same hold (zxmem_check_region(), zxmem_vec_walk()),
+ * and the walk is then the batch's.  @hint, if set, is the mapping of the
+ * first byte of the hold's last range walked, or NULL: the same lock
+ * hold, so the mapping still exists, and if it holds this range's first
+ * byte it is the one find_vma() would find (mappings do not overlap).
  */
 static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
-			     u64 size, unsigned long room,
-			     struct page **shared, struct vm_area_struct **hint)
+			     u64 size, struct vm_area_struct **hint,
+			     unsigned long *exec_bits)
 {
 	unsigned long start = r->vaddr;
 	unsigned long end = zxmem_range_end(start, size);
-	unsigned long reach = start, exec = 0, nr;
+	unsigned long reach = start, exec = 0;
 	struct vm_area_struct *vma;
 	bool stopped = false;
 	int status = ZX_ERR_NO_MEMORY;	/* until the first byte is found */
@@ -725,28 +734,22 @@ static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			break;
 	}
 	r->len = min(reach, end) - start;
-	if (status != ZX_OK || !r->buffer_ready)
-		return status;
-	nr = zxmem_pages_spanned(offset_in_page(start), r->len);
-	if (shared) {
-		r->pages = shared;
-		r->slots = nr;
-		r->pooled = nr;
-		r->pooled_exec = exec;
-	} else if (nr <= room) {
-		zxmem_prepin(call, r, exec);
-	}
+	*exec_bits = exec;
 	return status;
 }
 
 static int zxmem_check_region(struct zxmem_call *call, struct zxmem_range *r,
 			      u64 size)
 {
+	unsigned long exec;
 	int status;
 
 	if (mmap_read_lock_killable(call->mm))
 		return ZX_ERR_BAD_STATE;
-	status = zxmem_walk_region(call, r, size, ZXMEM_PIN_BATCH, NULL, NULL);
+	status = zxmem_walk_region(call, r, size, NULL, &exec);
+	/* A range of one batch whose buffer is ready: pinned in this hold. */
+	if (status == ZX_OK && r->buffer_ready)
+		zxmem_prepin(call, r, exec);
 	mmap_read_unlock(call->mm);
 	return status;
 }
@@ -1356,11 +1359,97 @@ static struct page **zxmem_vec_pooled(struct zxmem_vec_call *v, u32 first,
 }
 
 /*
+ * Give @r, judged by its walk in this hold with its buffer ready, the
+ * @nr pool entries of its pages: @shared ones an earlier range of the
+ * hold pinned (zxmem_vec_pooled()), or the next free ones, to be pinned
+ * before the hold ends (zxmem_vec_pin()).
+ */
+static void zxmem_vec_pool(struct zxmem_call *call, struct zxmem_range *r,
+			   struct page **shared, unsigned long nr,
+			   unsigned long exec)
+{
+	r->reserved = !shared;
+	r->pages = shared ?: call->pages + call->pool_used;
+	r->slots = nr;
+	r->pooled = nr;
+	r->pooled_exec = exec;
+	if (!shared)
+		call->pool_used += nr;
+}
+
+/* Take back what zxmem_vec_pool() gave: the general path's whole array. */
+static void zxmem_vec_unpool(struct zxmem_call *call, struct zxmem_range *r)
+{
+	r->reserved = false;
+	r->pages = call->pages;
+	r->slots = ZXMEM_PIN_BATCH;
+	r->pooled = 0;
+}
+
+/*
+ * Pin the entries the hold's walk reserved, for the segments from @first
+ * to before @end, still under the walk's lock hold, so the pages are
+ * those of the VMAs the walks judged.  Reserved ranges follow each other
+ * in the pool in the segments' order; those whose pages follow each other
+ * in the target as well are pinned by one GUP call (1,024 breakpoints one
+ * to a page in sorted order take 32 calls, not 1,024).  A run that cannot
+ * be pinned whole is let go of and pinned range by range, each whole or
+ * not at all, as a single call pins it.
+ *
+ * Return: @end, or the first segment whose range could not be pinned:
+ * it takes the general path, and the hold ends with it (zxmem_vec_walk()).
+ */
+static u32 zxmem_vec_pin(struct zxmem_vec_call *v, u32 first, u32 end)
+{
+	struct zxmem_call *call = &v->call;
+	u32 i = first, j, last;
+	unsigned long start, nr;
+
+	while (i < end) {
+		struct zxmem_range *r = &v->seg[i].r;
+
+		if (!r->reserved) {
+			i++;
+			continue;
+		}
+		start = r->vaddr & PAGE_MASK;
+		nr = r->pooled;
+		for (last = i, j = i + 1; j < end; j++) {
+			const struct zxmem_range *q = &v->seg[j].r;
+
+			if (!q->reserved)
+				continue;
+			if ((q->vaddr & PAGE_MASK) != start + nr * PAGE_SIZE)
+				break;
+			nr += q->pooled;
+			last = j;
+		}
+		if (!zxmem_pin_whole(call, start, nr, r->pages)) {
+			/* Range by range, each whole or not at all. */
+			for (j = i; j <= last; j++) {
+				const struct zxmem_range *q = &v->seg[j].r;
+
+				if (q->reserved &&
+				    !zxmem_pin_whole(call, q->vaddr & PAGE_MASK,
+						     q->pooled, q->pages))
+					return j;
+			}
+		}
+		i = last + 1;
+	}
+	return end;
+}
+
+/*
  * One mmap lock hold for as many of the batch's segments, from @first on,
- * as it can serve: each one's region is judged, and pinned when it is
- * small and its buffer ready, until call->pages is full.  A segment that
- * needs the general path (zxmem_copy_pinned() pins batches of its own,
- * into call->pages) ends the hold, as does one that STOP stops at.
+ * as it can serve: each one's region is judged and, when it is small and
+ * its buffer ready, given its pages' entries of call->pages until the
+ * pool is full (zxmem_vec_pool()); before the hold ends, the entries are
+ * pinned (zxmem_vec_pin()).  A segment that needs the general path
+ * (zxmem_copy_pinned() pins batches of its own, into call->pages) ends
+ * the hold, as does one that STOP stops at, or one whose pages cannot be
+ * pinned (it then takes the general path, and the segments walked after
+ * it are walked again by the next hold).
  *
  * Return: the segment after the last one the hold served; @first if it
  * served none, because the caller is being killed (the call stops).
@@ -1370,7 +1459,7 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 	struct zxmem_call *call = &v->call;
 	struct vm_area_struct *hint = NULL;	/* only for this hold */
 	unsigned long lo = ULONG_MAX, hi = 0;	/* the pages it pinned */
-	u32 i;
+	u32 i, end, cut;
 
 	/* The caller's buffers are faulted in with no lock held, once. */
 	for (i = first; i < n; i++) {
@@ -1389,6 +1478,7 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 		u64 size = v->user[i].size;
 		unsigned long room = ZXMEM_PIN_BATCH - call->pool_used;
 		struct page **shared = NULL;
+		unsigned long exec;
 
 		if (!s->pending) {
 			if (v->stop && s->status != ZX_OK)
@@ -1405,27 +1495,51 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 			    (!shared &&
 			     zxmem_pages_spanned(offset_in_page(s->r.vaddr),
 						 size) > room)) {
-				mmap_read_unlock(call->mm);
-				return i;
+				end = i;
+				goto pin;
 			}
 		}
 		s->pending = false;
-		s->status = zxmem_walk_region(call, &s->r, size, room, shared,
-					      &hint);
+		s->status = zxmem_walk_region(call, &s->r, size, &hint, &exec);
 		if (s->status != ZX_OK) {
 			if (v->stop)
 				break;
 			continue;
 		}
 		s->judged = true;
-		if (!s->r.pooled)
+		if (!s->r.buffer_ready)
 			break;
+		zxmem_vec_pool(call, &s->r, shared,
+			       zxmem_pages_spanned(offset_in_page(s->r.vaddr),
+						   s->r.len), exec);
 		lo = min(lo, s->r.vaddr & PAGE_MASK);
 		hi = max(hi, (s->r.vaddr & PAGE_MASK) + s->r.pooled * PAGE_SIZE);
 	}
-	mmap_read_unlock(call->mm);
 	/* It served the segment it stopped at, if it stopped. */
-	return min(i + 1, n);
+	end = min(i + 1, n);
+pin:
+	cut = zxmem_vec_pin(v, first, end);
+	if (cut < end) {
+		/*
+		 * The segment not pinned takes the general path, with the
+		 * pool's entries from its own on given back (none of them is
+		 * pinned); those after it are walked again by the next hold.
+		 */
+		call->pool_used = v->seg[cut].r.pages - call->pages;
+		zxmem_vec_unpool(call, &v->seg[cut].r);
+		for (i = cut + 1; i < end; i++) {
+			struct zxmem_seg *s = &v->seg[i];
+
+			if (!s->judged)
+				continue;
+			s->judged = false;
+			s->pending = true;
+			zxmem_vec_unpool(call, &s->r);
+		}
+		end = cut + 1;
+	}
+	mmap_read_unlock(call->mm);
+	return end;
 }
 
 /*

@@ -1037,6 +1037,93 @@ TEST_F(child, close_segments_take_effect_in_order)
 	}
 }
 
+/*
+ * Breakpoints in pages that follow each other are pinned together; a
+ * page that cannot be pinned (past the end of the file its mapping maps)
+ * must cost only its own segment, answered as a single call answers it,
+ * while the pages before and after it, and segments sharing them, are
+ * written.  The file has two pages; its r-x private mapping has four.
+ */
+TEST_F(child, a_page_that_cannot_be_pinned_costs_only_its_segment)
+{
+	static const struct {
+		unsigned int page, at;
+	} order[] = {
+		{ 0, 10 }, { 1, 20 }, { 2, 30 }, { 1, 40 }, { 3, 50 },
+		{ 0, 60 }, { 1, 70 }, { 0, 80 },
+	};
+	const unsigned int n = ARRAY_SIZE(order);
+	size_t page = page_size(), len = 4 * page;
+	struct zxmem_segment segs[ARRAY_SIZE(order)];
+	uint8_t newb[ARRAY_SIZE(order)], old[ARRAY_SIZE(order)];
+	uint8_t seen[2 * 4096];
+	zx_status_t past_end;
+	struct transfer one;
+	unsigned int i;
+	char path[64];
+	int64_t region;
+	struct vcall c;
+	int fd, x;
+
+	ASSERT_EQ(4096u, page);
+	ASSERT_EQ(0, target_trace(&self->target));
+	fd = make_pattern_file(path, sizeof(path), 2 * page, SEED_OLD);
+	ASSERT_LE(0, fd);
+	region = target_map_file(&self->target, path, O_RDONLY,
+				 PROT_READ | PROT_EXEC, MAP_PRIVATE, len);
+	unlink(path);
+	close(fd);
+	ASSERT_LT(0, region);
+	/* What a single call answers past the end: the segment's answer. */
+	one = raw_call(self->dev, true, self->target.pidfd, region + 2 * page,
+		       newb, 1);
+	ASSERT_EQ(0, one.ret);
+	past_end = one.status;
+	ASSERT_NE(ZX_OK, past_end);
+
+	for (x = 0; x < 2; x++) {
+		memset(old, 0, sizeof(old));
+		for (i = 0; i < n; i++) {
+			newb[i] = 0xc0 + i;
+			seg_init(&segs[i],
+				 region + order[i].page * page + order[i].at,
+				 (uintptr_t)&newb[i],
+				 x ? (uintptr_t)&old[i] : 0, 1);
+		}
+		c = vec_call(self->dev, true, self->target.pidfd, segs, n,
+			     x ? ZXMEM_VEC_EXCHANGE : 0);
+		assert_vec_done(_metadata, &c, segs, n);
+		for (i = 0; i < n; i++) {
+			if (order[i].page >= 2) {
+				ASSERT_SEG(past_end, 0, segs[i]);
+				continue;
+			}
+			ASSERT_EQ(ZX_OK, segs[i].status) {
+				TH_LOG("segment %u, page %u: %s", i,
+				       order[i].page,
+				       zx_status_get_string(segs[i].status));
+			}
+			ASSERT_EQ(1u, segs[i].actual);
+			/* The second time, each old byte is the first time's. */
+			if (x)
+				ASSERT_EQ(newb[i], old[i]);
+		}
+		ASSERT_EQ(0, target_copy_out(&self->target, region, 2 * page,
+					     seen));
+		for (i = 0; i < 2 * page; i++) {
+			uint8_t want = pattern_byte(SEED_OLD, i);
+			unsigned int k;
+
+			for (k = 0; k < n; k++)
+				if (order[k].page * page + order[k].at == i)
+					want = newb[k];
+			ASSERT_EQ(want, seen[i]) {
+				TH_LOG("byte %u of the file's pages", i);
+			}
+		}
+	}
+}
+
 /* 0 and 1,025 segments are refused whole; 1,024 are carried out. */
 TEST_F(call, count_is_one_to_1024_segments)
 {
