@@ -543,10 +543,6 @@ static int zxmem_call_vma_status(const struct zxmem_call *call,
 	return status;
 }
 
-/*
- * Pin a range's one batch into the free part of call->pages, the pool,
- * mmap lock held (zxmem_walk_region()).
- */
 /* Pin @nr pages from @start into @pages, mmap lock held: all, or none. */
 static bool zxmem_pin_whole(struct zxmem_call *call, unsigned long start,
 			    unsigned long nr, struct page **pages)
@@ -564,6 +560,10 @@ static bool zxmem_pin_whole(struct zxmem_call *call, unsigned long start,
 	return false;
 }
 
+/*
+ * Pin a single call's range, its one batch, into the pool, under the
+ * lock hold of its walk (zxmem_check_region()).
+ */
 static void zxmem_prepin(struct zxmem_call *call, struct zxmem_range *r,
 			 unsigned long exec)
 {
@@ -1233,6 +1233,7 @@ struct zxmem_seg {
 	u64 actual;
 	bool pending;		/* its fields passed, its region is next */
 	bool judged;		/* its region passed, its copy is next */
+	bool walked;		/* its status is its region walk's */
 	bool readied;		/* zxmem_ready_buffer() has judged it */
 };
 
@@ -1309,8 +1310,10 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 }
 
 /*
- * Are segment @i's pages pinned already, by a range of this hold from
- * @first on?  [@lo, @hi) bounds the pages the hold has pinned.  Return:
+ * Are segment @i's pages in the pool already, a range of this hold from
+ * @first on having reserved them (zxmem_vec_pool(); they are pinned
+ * before any copy, zxmem_vec_pin())?  [@lo, @hi) bounds the pages the
+ * hold has reserved.  Return:
  * their entries in the pool, if a range's span holds all of them;
  * ERR_PTR(-EBUSY) if a write touches one of them without that (the next
  * hold serves it); NULL if it touches none (for a read: or shares none
@@ -1458,7 +1461,7 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 {
 	struct zxmem_call *call = &v->call;
 	struct vm_area_struct *hint = NULL;	/* only for this hold */
-	unsigned long lo = ULONG_MAX, hi = 0;	/* the pages it pinned */
+	unsigned long lo = ULONG_MAX, hi = 0;	/* the pages it reserved */
 	u32 i, end, cut;
 
 	/* The caller's buffers are faulted in with no lock held, once. */
@@ -1500,6 +1503,7 @@ static u32 zxmem_vec_walk(struct zxmem_vec_call *v, u32 first, u32 n)
 			}
 		}
 		s->pending = false;
+		s->walked = true;
 		s->status = zxmem_walk_region(call, &s->r, size, &hint, &exec);
 		if (s->status != ZX_OK) {
 			if (v->stop)
@@ -1523,17 +1527,22 @@ pin:
 		/*
 		 * The segment not pinned takes the general path, with the
 		 * pool's entries from its own on given back (none of them is
-		 * pinned); those after it are walked again by the next hold.
+		 * pinned).  Every segment walked after it is walked again by
+		 * the next hold, after that copy, refused ones too: a status
+		 * judged before the copy of a segment before it is not what
+		 * single calls in their order would answer.
 		 */
 		call->pool_used = v->seg[cut].r.pages - call->pages;
 		zxmem_vec_unpool(call, &v->seg[cut].r);
 		for (i = cut + 1; i < end; i++) {
 			struct zxmem_seg *s = &v->seg[i];
 
-			if (!s->judged)
+			if (!s->walked)
 				continue;
+			s->walked = false;
 			s->judged = false;
 			s->pending = true;
+			s->status = ZX_OK;
 			zxmem_vec_unpool(call, &s->r);
 		}
 		end = cut + 1;
