@@ -127,16 +127,16 @@ struct zxmem_file {
 /*
  * One range of a call: the single call's, or one segment of a batched one.
  * It copies through @slots entries of call->pages from @pages on.  Either
- * the checks' walk found all its pages pinned in the hold's pool
- * (@pooled): pinned for it (zxmem_prepin(), or zxmem_vec_pin() at the
- * end of a batched call's hold) or, for a segment whose pages an earlier
- * range of the same hold pinned, those very entries (zxmem_vec_walk());
- * the pool, not the range, holds those pins, and lets
- * go of them after the hold's last copy (zxmem_pool_release()), so every
- * batch of the range's copy, the retries after a fault on the caller's
- * buffer included, uses these pages and pins nothing.  Or the range takes
- * the general path, which pins and unpins batch by batch into the whole
- * array, and runs only while the pool is empty.
+ * all its pages are in the hold's pool (@pooled): pinned for it
+ * (zxmem_prepin(), or zxmem_vec_pin() at the end of a batched call's
+ * hold) or, for a segment whose pages an earlier range of the same hold
+ * has, those very entries (zxmem_vec_walk()).  The pool, not the range,
+ * holds those pins, and lets go of them after the hold's last copy
+ * (zxmem_pool_release()), so every batch of the range's copy, the retries
+ * after a fault on the caller's buffer included, uses these pages and
+ * pins nothing.  Or the range takes the general path, which pins and
+ * unpins batch by batch into the whole array, and runs only while the
+ * pool is empty.
  */
 struct zxmem_range {
 	unsigned long vaddr;
@@ -163,7 +163,7 @@ struct zxmem_call {
 	struct zxmem_caller caller;
 	struct task_struct *target;	/* the thread group's leader */
 	struct mm_struct *mm;
-	unsigned long pool_used;	/* pages[] pinned by the hold's walk */
+	unsigned long pool_used;	/* pages[] the hold's walks took */
 	unsigned long pool_dirty;	/* which of them a write copied into */
 	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
 	struct page *old_page;	/* an exchange's: the old buffer's page */
@@ -680,12 +680,13 @@ static void zxmem_ready_buffer(struct zxmem_call *call, struct zxmem_range *r,
  * far the copy can run through adjacent usable mappings (r->len).  This
  * decides the status; each batch of the copy decides again, on the VMAs
  * of the pages it pins (zxmem_batch_reach()).  For a range whose buffer
- * is ready, @exec gets which of its pages are executable: the caller may
- * pin it under this same hold (zxmem_check_region(), zxmem_vec_walk()),
- * and the walk is then the batch's.  @hint, if set, is the mapping of the
- * first byte of the hold's last range walked, or NULL: the same lock
- * hold, so the mapping still exists, and if it holds this range's first
- * byte it is the one find_vma() would find (mappings do not overlap).
+ * is ready, @exec_bits gets which of its pages are executable: the
+ * caller may pin it under this same hold (zxmem_check_region(),
+ * zxmem_vec_walk()), and the walk is then the batch's.  @hint, if set,
+ * is the mapping of the first byte of the hold's last range walked, or
+ * NULL: the same lock hold, so the mapping still exists, and if it holds
+ * this range's first byte it is the one find_vma() would find (mappings
+ * do not overlap).
  */
 static int zxmem_walk_region(struct zxmem_call *call, struct zxmem_range *r,
 			     u64 size, struct vm_area_struct **hint,
@@ -1313,12 +1314,12 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
  * Are segment @i's pages in the pool already, a range of this hold from
  * @first on having reserved them (zxmem_vec_pool(); they are pinned
  * before any copy, zxmem_vec_pin())?  [@lo, @hi) bounds the pages the
- * hold has reserved.  Return:
- * their entries in the pool, if a range's span holds all of them;
+ * hold has reserved.  The ranges are looked at from the latest back, for
+ * breakpoints come sorted: the one before is mostly in the same page.
+ * Return: their entries in the pool, if a range's span holds all of them;
  * ERR_PTR(-EBUSY) if a write touches one of them without that (the next
  * hold serves it); NULL if it touches none (for a read: or shares none
- * whole).  The ranges are looked at from the latest back, for breakpoints
- * come sorted: the one before is mostly in the same page.
+ * whole).
  *
  * Sharing is what lets several breakpoints in one page take one pin and
  * one hold.  It is sound because the entries are the pages @i's own walk
