@@ -884,6 +884,44 @@ static size_t zxmem_batch_reach(struct zxmem_call *call, unsigned long addr,
 }
 
 /*
+ * User copies for the data path, as the kernel's own page copies make them
+ * (lib/iov_iter.c's copyin() and copyout(), which process_vm_rw() copies
+ * through): with their fault injection and their KASAN/KCSAN/KMSAN hooks,
+ * but without the object check of hardened usercopy that copy_to_user()
+ * and __copy_from_user() make on every call (CONFIG_HARDENED_USERCOPY),
+ * which looks for the slab object or stack frame that a copy of a length
+ * computed at run time could overrun.  Their kernel side is the mapping
+ * of a pinned target page, which is neither, and which the copy never
+ * leaves (zxmem_copy_pages() steps page by page), or an exchange's stage,
+ * which no step overruns (zxmem_exchange_step()).  The user side is the
+ * caller's buffer, which access_ok() has covered whole
+ * (zxmem_ready_buffer(), zxmem_check_buffer()).
+ *
+ * Return: the bytes not copied, as for copy_to_user().
+ */
+static size_t zxmem_copy_in(void *to, const void __user *from, size_t len)
+{
+	size_t left;
+
+	might_fault();
+	if (should_fail_usercopy())
+		return len;
+	zxmem_instrument_copy_from_user_before(to, from, len);
+	left = raw_copy_from_user(to, from, len);
+	zxmem_instrument_copy_from_user_after(to, from, len, left);
+	return left;
+}
+
+static size_t zxmem_copy_out(void __user *to, const void *from, size_t len)
+{
+	might_fault();
+	if (should_fail_usercopy())
+		return len;
+	instrument_copy_to_user(to, from, len);
+	return raw_copy_to_user(to, from, len);
+}
+
+/*
  * Bytes an exchange reads from the caller per step, before the target's
  * words are touched: no fault of the caller's can fall between the read
  * and the write of a word, both one cmpxchg() (zxmem_exchange()).
@@ -944,8 +982,8 @@ static size_t zxmem_exchange_step(struct zxmem_call *call,
 			*buffer_fault = true;
 			break;
 		}
-		/* access_ok() covered the buffer (zxmem_check_buffer()). */
-		got = n - __copy_from_user(new, r->buffer + done + moved, n);
+		/* n <= sizeof(new), which is ZXMEM_STAGE. */
+		got = n - zxmem_copy_in(new, r->buffer + done + moved, n);
 		old_kaddr = zxmem_kmap(old_page);
 		swapped = zxmem_exchange(kaddr + moved, new,
 					 old_kaddr + offset_in_page(old), got);
@@ -988,8 +1026,7 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
 			/*
 			 * Not copy_from_user(): it zeroes what it could not
 			 * copy, and this is the target's page, not a kernel
-			 * buffer.  access_ok() covered the whole buffer.
-			 * data_race(), here and below: the page is the
+			 * buffer.  data_race(), here and below: the page is the
 			 * target's memory, which its threads and any other
 			 * writer (another call, ptrace, process_vm_writev())
 			 * may touch during the copy with no lock of the
@@ -1000,12 +1037,13 @@ static size_t zxmem_copy_pages(struct zxmem_call *call, struct zxmem_range *r,
 			 * price: KCSAN also skips the kernel's accesses in a
 			 * fault taken on the caller's buffer during the copy.
 			 */
-			stepped = step - data_race(__copy_from_user(kaddr + offset,
-								    user, step));
+			stepped = step - data_race(zxmem_copy_in(kaddr + offset,
+								 user, step));
 		} else {
 			/* data_race(): the target's memory, as above. */
-			stepped = step - data_race(copy_to_user(user, kaddr + offset,
-								step));
+			stepped = step - data_race(zxmem_copy_out(user,
+								  kaddr + offset,
+								  step));
 		}
 		if (call->write) {
 			flush_dcache_page(pages[i]);
@@ -1257,6 +1295,38 @@ struct zxmem_vec_call {
 };
 
 /*
+ * Read @n segments of the array, from index @base on, into v->user: the
+ * fields the kernel reads (@vaddr, @buffer, @old, @size, @reserved), one
+ * load each, in one user access for the batch.  @actual and @status are
+ * the kernel's to write: never read, and left unset in v->user, where
+ * nothing reads them.  (The whole 48-byte segments, copied, would cost a
+ * string copy per batch, which QEMU's TCG runs a byte per step.)
+ *
+ * Return: 0, or -EFAULT if the array cannot be read.
+ */
+static int zxmem_vec_read(struct zxmem_vec_call *v, u32 base, u32 n)
+{
+	const struct zxmem_segment __user *seg = v->array + base;
+	struct zxmem_segment *user = v->user;
+	u32 i;
+
+	if (!user_read_access_begin(seg, n * sizeof(*seg)))
+		return -EFAULT;
+	for (i = 0; i < n; i++, seg++, user++) {
+		unsafe_get_user(user->vaddr, &seg->vaddr, fault);
+		unsafe_get_user(user->buffer, &seg->buffer, fault);
+		unsafe_get_user(user->old, &seg->old, fault);
+		unsafe_get_user(user->size, &seg->size, fault);
+		unsafe_get_user(user->reserved, &seg->reserved, fault);
+	}
+	user_read_access_end();
+	return 0;
+fault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/*
  * Read the array once, a batch at a time, and add up the sizes of the
  * segments whose own fields are valid: the total bound is judged before
  * any byte moves.  The array is the caller's and may change after this
@@ -1270,8 +1340,7 @@ static int zxmem_vec_total(struct zxmem_vec_call *v)
 
 	for (base = 0; base < v->count; base += n) {
 		n = min(v->count - base, v->batch);
-		if (copy_from_user(v->user, v->array + base,
-				   n * sizeof(v->user[0])))
+		if (zxmem_vec_read(v, base, n))
 			return -EFAULT;
 		if (!base)
 			v->first_vaddr = v->user[0].vaddr;
@@ -1564,8 +1633,7 @@ static int zxmem_vec_batch(struct zxmem_vec_call *v, u32 base, u32 n)
 	struct zxmem_call *call = &v->call;
 	u32 i = 0, end, done = 0;
 
-	if (!v->loaded && copy_from_user(v->user, v->array + base,
-					 n * sizeof(v->user[0])))
+	if (!v->loaded && zxmem_vec_read(v, base, n))
 		return -EFAULT;
 	zxmem_vec_fields(v, n);
 
@@ -1598,18 +1666,27 @@ static int zxmem_vec_batch(struct zxmem_vec_call *v, u32 base, u32 n)
 		zxmem_pool_release(call);
 	}
 
-	/* Only each segment's status, and its actual on ZX_OK, go back. */
+	/*
+	 * Only each segment's status, and its actual on ZX_OK, go back: one
+	 * user access for the batch, as it was read.
+	 */
+	if (done && !user_write_access_begin(v->array + base,
+					     done * sizeof(*v->array)))
+		return -EFAULT;
 	for (i = 0; i < done; i++) {
 		struct zxmem_segment __user *seg = v->array + base + i;
 
-		if (put_user(v->seg[i].status, &seg->status))
-			return -EFAULT;
-		if (v->seg[i].status == ZX_OK &&
-		    put_user(v->seg[i].actual, &seg->actual))
-			return -EFAULT;
+		unsafe_put_user(v->seg[i].status, &seg->status, fault);
+		if (v->seg[i].status == ZX_OK)
+			unsafe_put_user(v->seg[i].actual, &seg->actual, fault);
 	}
+	if (done)
+		user_write_access_end();
 	v->done = base + done;
 	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -1707,11 +1784,17 @@ static long zxmem_ioctl_vec(struct file *file, struct zxmem_vec __user *uvec,
 		return ret;
 
 	/* Only these three fields go back: no other byte is ever written. */
-	if (put_user(status, &uvec->status) || put_user(done, &uvec->done))
+	if (!user_write_access_begin(uvec, sizeof(*uvec)))
 		return -EFAULT;
-	if (status == ZX_OK && put_user(actual, &uvec->actual))
-		return -EFAULT;
+	unsafe_put_user(status, &uvec->status, fault);
+	unsafe_put_user(done, &uvec->done, fault);
+	if (status == ZX_OK)
+		unsafe_put_user(actual, &uvec->actual, fault);
+	user_write_access_end();
 	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -1787,11 +1870,16 @@ static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	status = zxmem_transfer(file, &io, write, &actual);
 
 	/* Only these two fields go back: no other byte is ever written. */
-	if (put_user(status, &uio->status))
+	if (!user_write_access_begin(uio, sizeof(*uio)))
 		return -EFAULT;
-	if (status == ZX_OK && put_user(actual, &uio->actual))
-		return -EFAULT;
+	unsafe_put_user(status, &uio->status, fault);
+	if (status == ZX_OK)
+		unsafe_put_user(actual, &uio->actual, fault);
+	user_write_access_end();
 	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
 }
 
 static int zxmem_open(struct inode *inode, struct file *file)

@@ -8,6 +8,7 @@
 
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/instrumented.h>
 #include <linux/magic.h>
 #include <linux/capability.h>
 #include <linux/mm.h>
@@ -245,6 +246,24 @@ static inline size_t zxmem_fault_in_readable(const char __user *uaddr,
 	return 0;
 #endif
 }
+
+/*
+ * The sanitizers' hooks around a user copy into kernel memory: split in
+ * two (before, and after with the bytes left) in 5.16, for KMSAN, which
+ * must know what the copy wrote.  Before, one hook, called before the
+ * copy.  Kbuild sets ZXMEM_HAVE_INSTRUMENT_BEFORE for the split form.
+ */
+#ifdef ZXMEM_HAVE_INSTRUMENT_BEFORE
+#define zxmem_instrument_copy_from_user_before(to, from, n) \
+	instrument_copy_from_user_before(to, from, n)
+#define zxmem_instrument_copy_from_user_after(to, from, n, left) \
+	instrument_copy_from_user_after(to, from, n, left)
+#else
+#define zxmem_instrument_copy_from_user_before(to, from, n) \
+	instrument_copy_from_user(to, from, n)
+#define zxmem_instrument_copy_from_user_after(to, from, n, left) \
+	do { } while (0)
+#endif
 
 /*
  * kmap_local_page() and kunmap_local() came in 5.11.  Before, a kernel
