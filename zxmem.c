@@ -165,10 +165,30 @@ struct zxmem_call {
 	struct mm_struct *mm;
 	unsigned long pool_used;	/* pages[] the hold's walks took */
 	unsigned long pool_dirty;	/* which of them a write copied into */
-	struct page *pages[ZXMEM_PIN_BATCH];	/* one batch of the copy */
 	struct page *old_page;	/* an exchange's: the old buffer's page */
 	unsigned long old_base;	/* its address in the caller's memory */
+	/*
+	 * One batch of the copy.  Last, and not zeroed by
+	 * zxmem_call_init(): an entry is read only once a pin has stored
+	 * it (pin_user_pages_remote() fills the entries it counts, and
+	 * every reader stays below that count or below pool_used).
+	 */
+	struct page *pages[ZXMEM_PIN_BATCH];
 };
+
+/*
+ * Start a call: every field zero except pages[], which is left as it is.
+ * Zeroing its 256 bytes on every call would cost a string store that
+ * QEMU's TCG runs a word per step, for entries no one reads before a pin
+ * writes them.
+ */
+static void zxmem_call_init(struct zxmem_call *call, struct file *dev,
+			    bool write)
+{
+	memset(call, 0, offsetof(struct zxmem_call, pages));
+	call->file = dev->private_data;
+	call->write = write;
+}
 
 static int zxmem_resolve_pidfd(struct zxmem_call *call, u32 handle)
 {
@@ -1245,11 +1265,15 @@ static void zxmem_trace(bool write, u32 handle, u64 vaddr, u64 size,
 static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
 			  bool write, u64 *actual)
 {
-	struct zxmem_call call = {
-		.file = dev->private_data,
-		.write = write,
-	};
-	int status = zxmem_steps(&call, dev, io, actual);
+	/*
+	 * __uninitialized: with CONFIG_INIT_STACK_ALL_ZERO the compiler
+	 * would zero pages[] anyway; zxmem_call_init() sets the rest.
+	 */
+	struct zxmem_call call __uninitialized;
+	int status;
+
+	zxmem_call_init(&call, dev, write);
+	status = zxmem_steps(&call, dev, io, actual);
 
 	zxmem_trace(write, io->handle, io->vaddr, io->buffer_size, 1,
 		    call.target, status, *actual);
@@ -1882,7 +1906,8 @@ fault:
 static long zxmem_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct zxmem_io __user *uio = (struct zxmem_io __user *)arg;
-	struct zxmem_io io;
+	/* Not zeroed first: zxmem_io_read() sets every byte, or fails. */
+	struct zxmem_io io __uninitialized;
 	u64 actual = 0;
 	bool write;
 	int status;
