@@ -80,7 +80,12 @@ static inline int zxmem_check_vec(const struct zxmem_vec *vec, bool write)
  * @exchange: the call has %ZXMEM_VEC_EXCHANGE
  *
  * The checks of zxmem_check_args() for the segment's range, and @old given
- * exactly when the call exchanges.
+ * exactly when the call exchanges, its @size bytes apart from @buffer's.
+ * Overlapping, the exchange would store old bytes over the new ones it is
+ * still reading, and what reaches the target would depend on the order of
+ * the copy; such a segment is refused before anything is touched.  The
+ * distances are taken modulo 2^64, so a range that wraps counts as
+ * overlapping too (none lies in user space: access_ok() refuses it anyway).
  *
  * Return: ZX_OK or ZX_ERR_INVALID_ARGS.
  */
@@ -90,6 +95,9 @@ static inline int zxmem_check_segment(const struct zxmem_segment *seg,
 	if (seg->reserved || !seg->buffer || exchange != !!seg->old)
 		return ZX_ERR_INVALID_ARGS;
 	if (!seg->size || seg->size > ZXMEM_MAX_TRANSFER)
+		return ZX_ERR_INVALID_ARGS;
+	if (exchange && (seg->old - seg->buffer < seg->size ||
+			 seg->buffer - seg->old < seg->size))
 		return ZX_ERR_INVALID_ARGS;
 	if (BITS_PER_LONG == 32 &&
 	    upper_32_bits(seg->vaddr | seg->buffer | seg->old))

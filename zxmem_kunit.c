@@ -513,7 +513,8 @@ static void segment_field_checks(struct kunit *test)
 	/* old is given exactly when the call exchanges. */
 	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
 			ZX_ERR_INVALID_ARGS);
-	seg.old = 0x40000;
+	/* Far enough from the buffer for the largest size (no overlap). */
+	seg.old = 0x20000 + 2 * ZXMEM_MAX_TRANSFER;
 	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
 	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, false),
 			ZX_ERR_INVALID_ARGS);
@@ -537,6 +538,41 @@ static void segment_field_checks(struct kunit *test)
 	seg.status = -5;
 	seg.actual = 3;
 	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+}
+
+/* An exchange's old bytes must not overlap its new ones, by one byte. */
+static void segment_old_apart_from_buffer(struct kunit *test)
+{
+	struct zxmem_segment seg = {
+		.vaddr = 0x10000,
+		.buffer = 0x20000,
+		.old = 0x20000,
+		.size = 16,
+	};
+
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.old = seg.buffer + 15;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.old = seg.buffer + 16;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+	seg.old = seg.buffer - 15;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.old = seg.buffer - 16;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true), ZX_OK);
+	/* Without EXCHANGE there is no old buffer, and no overlap. */
+	seg.old = 0;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, false), ZX_OK);
+	/* Ranges that wrap past 2^64 meet where they wrap. */
+	seg.buffer = U64_MAX - 7;
+	seg.old = 4;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			ZX_ERR_INVALID_ARGS);
+	seg.old = 8;
+	KUNIT_EXPECT_EQ(test, zxmem_check_segment(&seg, true),
+			BITS_PER_LONG == 32 ? ZX_ERR_INVALID_ARGS : ZX_OK);
 }
 
 /*
@@ -595,6 +631,7 @@ static struct kunit_case zxmem_test_cases[] = {
 	KUNIT_CASE(retries_end_unless_the_faults_move_on),
 	KUNIT_CASE(vec_header_checks),
 	KUNIT_CASE(segment_field_checks),
+	KUNIT_CASE(segment_old_apart_from_buffer),
 	KUNIT_CASE(exchange_replaces_exactly_the_range),
 	{}
 };

@@ -1790,8 +1790,12 @@ struct vcall {
 static struct zxmem_segment vec_array[ZXMEM_MAX_SEGMENTS + 1];
 static struct zxmem_segment vec_sent[ZXMEM_MAX_SEGMENTS + 1];
 
+/* The fields alone; an exchange's old bytes apart from its new ones. */
 static bool vec_fields_ok(const struct zxmem_segment *s, bool exchange)
 {
+	if (exchange && s->old && s->size &&
+	    (s->old - s->buffer < s->size || s->buffer - s->old < s->size))
+		return false;
 	return !s->reserved && s->buffer && exchange == !!s->old &&
 	       s->size && s->size <= MAX_XFER;
 }
@@ -1948,7 +1952,10 @@ static void pick_vec_call(struct vcall *v)
 			/* DST holds the slots: a source there could change. */
 			if (s->buffer >= DST && s->buffer < DST + XFER_LEN)
 				s->buffer = SRC + pick_offset();
-			if (exchange)
+			if (exchange && one_in(64))
+				/* Over its own new bytes: refused untouched. */
+				s->old = s->buffer + rng_below(&rng, s->size);
+			else if (exchange)
 				s->old = vec_slot(&cursor, s->size, &slotted);
 			else if (one_in(64))
 				s->old = SRC;
@@ -1971,7 +1978,8 @@ static void pick_vec_call(struct vcall *v)
 			vec_sent[i].size = MAX_XFER / 2 + !i *
 					   (1 + rng_below(&rng, PAGE));
 			vec_sent[i].buffer = SRC;
-			vec_sent[i].old = exchange ? SRC : 0;
+			/* Apart from the buffer, or no valid segment. */
+			vec_sent[i].old = exchange ? SRC + MAX_XFER : 0;
 			vec_sent[i].reserved = 0;
 			v->slotted[i] = false;
 		}

@@ -747,6 +747,63 @@ TEST_F(child, exchange_with_a_bad_old_buffer_refuses_that_segment_only)
 }
 
 /*
+ * An exchange whose old bytes would land on its own new bytes -- the same
+ * address, one byte on, one byte short of the end -- is refused, that
+ * segment alone, before anything is touched: its target page and its
+ * buffer keep their bytes.  Old bytes right next to the new ones, on
+ * either side, are no overlap.
+ */
+TEST_F(child, exchange_with_old_overlapping_buffer_refuses_that_segment)
+{
+	const size_t len = 64;
+	size_t page = page_size();
+	struct zxmem_segment segs[6];
+	uint8_t *newb, *old;
+	int64_t region;
+	unsigned int i;
+	struct vcall c;
+
+	region = target_region(_metadata, &self->target, true, 6 * page,
+			       SEED_OLD);
+	newb = pattern_buffer(_metadata, 6 * page, SEED_NEW);
+	old = map_buffer(_metadata, page);
+	for (i = 0; i < 6; i++)
+		seg_set(&segs[i], region + i * page, newb + i * page, len);
+	segs[0].old = (uintptr_t)old;
+	segs[1].old = segs[1].buffer;
+	segs[2].old = segs[2].buffer + 1;
+	segs[3].old = segs[3].buffer - (len - 1);
+	segs[4].old = segs[4].buffer + len;
+	segs[5].old = segs[5].buffer - len;
+
+	c = vec_call(self->dev, true, self->target.pidfd, segs, 6,
+		     ZXMEM_VEC_EXCHANGE);
+	assert_vec_done(_metadata, &c, segs, 6);
+	ASSERT_SEG(ZX_OK, len, segs[0]);
+	for (i = 1; i <= 3; i++)
+		ASSERT_SEG(ZX_ERR_INVALID_ARGS, 0, segs[i]);
+	ASSERT_SEG(ZX_OK, len, segs[4]);
+	ASSERT_SEG(ZX_OK, len, segs[5]);
+
+	/* The refused pages of the target, and our buffer around them. */
+	ASSERT_EQ(0, region_mismatches(&self->target, region, page, 3 * page,
+				       SEED_OLD));
+	ASSERT_EQ(0, count_mismatches(newb, 4 * page, SEED_NEW));
+	for (i = 0; i < 6; i++) {
+		if (i >= 1 && i <= 3)
+			continue;
+		ASSERT_EQ(0, region_mismatches(&self->target, region,
+					       i * page, len, SEED_NEW));
+	}
+	/* The accepted ones' old bytes, beside the new ones. */
+	ASSERT_EQ(0, bytes_mismatches(old, 0, len, SEED_OLD));
+	ASSERT_EQ(0, bytes_mismatches(newb + 4 * page + len, 4 * page, len,
+				      SEED_OLD));
+	ASSERT_EQ(0, bytes_mismatches(newb + 5 * page - len, 5 * page, len,
+				      SEED_OLD));
+}
+
+/*
  * A thread of the target increments a word with an atomic add, as fast as
  * it can; we exchange the word for tagged values (k << 40), four segments
  * a call.  Each old value must carry the tag of the value written just

@@ -57,7 +57,8 @@ struct zxmem_io {
  * @buffer: the caller's buffer for it, a user pointer cast to __u64: read
  *	for a write, written for a read.
  * @old: with %ZXMEM_VEC_EXCHANGE, where the bytes the write replaced are
- *	stored (@size bytes, not overlapping @buffer); otherwise must be 0.
+ *	stored (@size bytes, apart from @buffer's: overlapping ones refuse
+ *	the segment); otherwise must be 0.
  * @size: bytes to transfer, 1 to %ZXMEM_MAX_TRANSFER.
  * @actual: out: bytes transferred.  Written only when @status is ZX_OK.
  * @status: out: what a single ZXMEM_IOC_WRITE_MEMORY or

@@ -88,9 +88,10 @@ static inline zx_status_t zxmem_vec_call(unsigned long cmd,
  * @handle: pidfd of the target process.
  * @segments: @count segments: each names @vaddr in the target, @buffer
  *	(the bytes to write), @size (1 to 64 MiB), @old (with
- *	%ZXMEM_VEC_EXCHANGE, where the bytes the write replaced go;
- *	otherwise 0) and @reserved (0).  The kernel stores each segment's
- *	@status and, on %ZX_OK, its @actual, and writes nothing else.
+ *	%ZXMEM_VEC_EXCHANGE, where the bytes the write replaced go, not
+ *	overlapping @buffer's bytes; otherwise 0) and @reserved (0).  The
+ *	kernel stores each segment's @status and, on %ZX_OK, its @actual,
+ *	and writes nothing else.
  * @count: 1 to %ZXMEM_MAX_SEGMENTS (1024).
  * @flags: %ZXMEM_VEC_EXCHANGE: each segment's old bytes are read and
  *	replaced in one atomic step per aligned machine word, and stored in
