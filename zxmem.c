@@ -1876,7 +1876,7 @@ static_assert(ZX_OK == 0 && ZX_ERR_NOT_SUPPORTED == -2 &&
 
 /*
  * Read a request into @io, every field one load, in one user access.  The
- * fields cover every byte (the layout's static_assert()s below leave no
+ * fields cover every byte (the layout's static_assert()s above leave no
  * padding), so these are the bytes copy_from_user() would read, and the
  * same requests fault.  A string copy of the struct would cost more under
  * QEMU's TCG, which runs it a byte per step (see zxmem_vec_read()).

@@ -104,7 +104,8 @@ struct zxmem_segment {
  * @actual: out: the sum of the segments' @actual.  Written only when
  *	@status is ZX_OK.
  *
- * The segments' sizes together may not exceed %ZXMEM_MAX_TRANSFER.  The
+ * The sizes of the segments whose fields are valid may not together exceed
+ * %ZXMEM_MAX_TRANSFER.  The
  * ioctl fails with -1 and errno %EFAULT when the struct or the array cannot
  * be read or written.
  */
