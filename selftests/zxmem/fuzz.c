@@ -1793,11 +1793,11 @@ static struct zxmem_segment vec_sent[ZXMEM_MAX_SEGMENTS + 1];
 /* The fields alone; an exchange's old bytes apart from its new ones. */
 static bool vec_fields_ok(const struct zxmem_segment *s, bool exchange)
 {
-	if (exchange && s->old && s->size &&
-	    (s->old - s->buffer < s->size || s->buffer - s->old < s->size))
-		return false;
+	bool overlap = s->old - s->buffer < s->size ||
+		       s->buffer - s->old < s->size;
+
 	return !s->reserved && s->buffer && exchange == !!s->old &&
-	       s->size && s->size <= MAX_XFER;
+	       s->size && s->size <= MAX_XFER && !(exchange && overlap);
 }
 
 /*

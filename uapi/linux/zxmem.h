@@ -105,9 +105,8 @@ struct zxmem_segment {
  *	@status is ZX_OK.
  *
  * The sizes of the segments whose fields are valid may not together exceed
- * %ZXMEM_MAX_TRANSFER.  The
- * ioctl fails with -1 and errno %EFAULT when the struct or the array cannot
- * be read or written.
+ * %ZXMEM_MAX_TRANSFER.  The ioctl fails with -1 and errno %EFAULT when the
+ * struct or the array cannot be read or written.
  */
 struct zxmem_vec {
 	__u64 segments;
