@@ -136,7 +136,8 @@ struct zxmem_file {
  * after a fault on the caller's buffer included, uses these pages and
  * pins nothing.  Or the range takes the general path, which pins and
  * unpins batch by batch into the whole array, and runs only while the
- * pool is empty.
+ * pool is empty.  zxmem_seg_start() sets each member by name: a new one
+ * needs its line there.
  */
 struct zxmem_range {
 	unsigned long vaddr;
@@ -987,7 +988,12 @@ static size_t zxmem_exchange_step(struct zxmem_call *call,
 				  struct zxmem_range *r, u8 *kaddr,
 				  size_t len, size_t done, bool *buffer_fault)
 {
-	u8 new[ZXMEM_STAGE];
+	/*
+	 * Not zeroed (CONFIG_INIT_STACK_ALL_ZERO would, a string store per
+	 * step, which TCG runs a word at a time): zxmem_exchange() reads only
+	 * the @got bytes that zxmem_copy_in() stored.
+	 */
+	u8 new[ZXMEM_STAGE] __uninitialized;
 	size_t moved = 0;
 
 	while (moved < len) {
@@ -1289,7 +1295,10 @@ static int zxmem_transfer(struct file *dev, const struct zxmem_io *io,
  */
 #define ZXMEM_SEG_BATCH		ZXMEM_PIN_BATCH
 
-/* A segment of the batch in hand, as zxmem_vec_batch() works on it. */
+/*
+ * A segment of the batch in hand, as zxmem_vec_batch() works on it; each
+ * member is set by zxmem_seg_start().
+ */
 struct zxmem_seg {
 	struct zxmem_range r;
 	int status;
@@ -1377,6 +1386,40 @@ static int zxmem_vec_total(struct zxmem_vec_call *v)
 	return 0;
 }
 
+/*
+ * Start @s at the fields @user read: every member of it set, one store
+ * each.  A compound literal would zero the whole of it first, a string
+ * store per segment, which QEMU's TCG runs a word per step.  A member
+ * added to struct zxmem_seg or struct zxmem_range needs its line here.
+ */
+static void zxmem_seg_start(struct zxmem_seg *s,
+			    const struct zxmem_segment *user,
+			    struct page **pages)
+{
+	struct zxmem_range *r = &s->r;
+
+	r->vaddr = user->vaddr;
+	r->buffer = u64_to_user_ptr(user->buffer);
+	r->old = u64_to_user_ptr(user->old);
+	r->len = 0;
+	r->pin_error = 0;
+	r->buffer_ready = false;
+	r->forced_hugetlb = false;
+	r->pooled = 0;
+	r->pooled_exec = 0;
+	r->reserved = false;
+	r->pages = pages;
+	r->slots = ZXMEM_PIN_BATCH;
+	r->retries.furthest = 0;
+	r->retries.since = 0;
+	s->status = ZX_OK;
+	s->actual = 0;
+	s->pending = false;
+	s->judged = false;
+	s->walked = false;
+	s->readied = false;
+}
+
 /* The fields of the batch's @n segments: each one's status so far. */
 static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 {
@@ -1386,13 +1429,7 @@ static void zxmem_vec_fields(struct zxmem_vec_call *v, u32 n)
 		const struct zxmem_segment *user = &v->user[i];
 		struct zxmem_seg *s = &v->seg[i];
 
-		*s = (struct zxmem_seg){
-			.r.vaddr = user->vaddr,
-			.r.buffer = u64_to_user_ptr(user->buffer),
-			.r.old = u64_to_user_ptr(user->old),
-			.r.pages = v->call.pages,
-			.r.slots = ZXMEM_PIN_BATCH,
-		};
+		zxmem_seg_start(s, user, v->call.pages);
 		s->status = zxmem_check_segment(user, v->call.exchange);
 		/* Only an array changed under the call gets past the total. */
 		if (s->status == ZX_OK && user->size > v->budget)
