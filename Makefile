@@ -14,6 +14,9 @@
 #                      build/coverage
 #   make bench         zxmem against process_vm_writev, /proc/PID/mem and
 #                      PTRACE_POKEDATA in the VM: table and plot in build/
+#   make profile       perf in the VM on the batched breakpoint install and
+#                      on single calls: where the time goes, and the bound
+#                      pinning each page puts on the batch (installs perf)
 #   make kunit-module  the KUnit tests as a module for KDIR (CONFIG_KUNIT=m)
 #   make mutants       plant each fault of scripts/mutants.list in a scratch
 #                      copy and run the suite: ends "N killed, M survived"
@@ -135,7 +138,7 @@ COVERAGE_HTML = --html $(CURDIR)/build/coverage
 endif
 
 .PHONY: all modules kunit-module clean deps check demo kunit lint vm-test \
-	check-debug coverage debug-all bench vm-bench mutants \
+	check-debug coverage debug-all bench vm-bench profile vm-profile mutants \
 	check-all vm-check vm-demo vm-module ksft-tree ksft-install ksft-install-arm64 ksft-debug \
 	zxmem-cmd man \
 	install uninstall install-data uninstall-data install-dkms-src \
@@ -254,6 +257,10 @@ lint: deps
 bench: deps
 	@$(MAKE) --no-print-directory vm-bench VM_KVER=$$(scripts/deps.sh --kver)
 
+profile:
+	@scripts/deps.sh --profile
+	@$(MAKE) --no-print-directory vm-profile VM_KVER=$$(scripts/deps.sh --kver)
+
 check-debug: deps debug-all
 
 coverage: deps debug-all
@@ -365,8 +372,8 @@ ksft-tree: deps
 	$(KSFT_SOFT)@cp -p $(addprefix $(KSFT_SRC)/tools/testing/selftests/,$(KSFT_FILES)) \
 		$(KSFT_DIR)/
 	$(KSFT_SOFT)@cp -pr $(KSFT_SRC)/tools/testing/selftests/kselftest $(KSFT_DIR)/
-	$(KSFT_SOFT)@cp -p $(filter-out %/run.sh %/check-debug.sh %/bench.sh %/demo.sh \
-		%/bench.c %/demo.c,$(wildcard selftests/zxmem/*.[ch] \
+	$(KSFT_SOFT)@cp -p $(filter-out %/run.sh %/check-debug.sh %/bench.sh \
+		%/profile.sh %/demo.sh %/bench.c %/demo.c,$(wildcard selftests/zxmem/*.[ch] \
 		selftests/zxmem/*.sh)) selftests/zxmem/Makefile \
 		selftests/zxmem/config selftests/zxmem/settings $(KSFT_OUT)/
 
@@ -456,6 +463,21 @@ vm-bench: vm-module selftests/zxmem/bench
 		--out $(VM_OUT)/bench --timeout 1500 --quiet
 	@scripts/bench-plot.sh $(VM_OUT)/bench
 	@cat $(VM_OUT)/bench/bench.txt
+
+# The report is the guest's "profile:" lines, in build/vm/profile/.
+vm-profile: vm-module selftests/zxmem/bench
+	@rm -rf $(VM_OUT)/profile && mkdir -p $(VM_OUT)/profile
+	@cp selftests/zxmem/profile.sh $(VM_OUT)/profile/run.sh
+	@scripts/perf-bundle.sh $(VM_OUT)/profile/perf
+	@scripts/mkinitramfs.sh $(VM_OUT)/profile/initrd.cpio.gz zxmem.ko \
+		selftests/zxmem/bench $(VM_OUT)/profile/run.sh \
+		$(VM_OUT)/profile/perf
+	@scripts/vm-run.sh --kernel $(VM_KERNEL) \
+		--initrd $(VM_OUT)/profile/initrd.cpio.gz \
+		--out $(VM_OUT)/profile --timeout 900 --quiet
+	@sed -n 's/^profile: \{0,1\}//p' $(VM_OUT)/profile/console.log \
+		>$(VM_OUT)/profile/profile.txt
+	@cat $(VM_OUT)/profile/profile.txt
 
 vm-demo: vm-module selftests/zxmem/demo
 	@rm -rf $(VM_OUT)/demo && mkdir -p $(VM_OUT)/demo

@@ -6,6 +6,7 @@
 # Idempotent; a run with nothing to do prints nothing.
 #
 #   scripts/deps.sh          install what is missing (needs root for that)
+#   scripts/deps.sh --profile  the same, and perf for make profile
 #   scripts/deps.sh --kver   print the kernel version the test VM boots
 #                            (the one linux-image-amd64 depends on)
 #
@@ -29,6 +30,8 @@ PACKAGES=(
 	# spatch loads its Python support from libpython3.X.so, the -dev's link.
 	libpython3-dev
 )
+# Only make profile needs perf (linux-perf is Debian 12's, for its kernel).
+PROFILE_PACKAGES=(linux-perf)
 SRC_NAME=linux-source-6.1
 SRC_TARBALL=/usr/src/$SRC_NAME.tar.xz
 CACHE=${ZXMEM_CACHE:-$HOME/.cache/zxmem}
@@ -112,18 +115,24 @@ extract_source() {
 
 case "${1-}" in
 --kver)
-	(($# == 1)) || die "usage: $0 [--kver]"
+	(($# == 1)) || die "usage: $0 [--kver|--profile]"
 	print_kver
 	;;
 "")
-	(($# == 0)) || die "usage: $0 [--kver]"
+	(($# == 0)) || die "usage: $0 [--kver|--profile]"
+	install_missing
+	extract_source
+	;;
+--profile)
+	(($# == 1)) || die "usage: $0 [--kver|--profile]"
+	PACKAGES+=("${PROFILE_PACKAGES[@]}")
 	install_missing
 	extract_source
 	;;
 -h | --help)
-	sed -n '4,12s/^# \{0,1\}//p' "$0"
+	sed -n '4,13s/^# \{0,1\}//p' "$0"
 	;;
 *)
-	die "usage: $0 [--kver]"
+	die "usage: $0 [--kver|--profile]"
 	;;
 esac

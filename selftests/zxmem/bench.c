@@ -1061,6 +1061,14 @@ static struct {
 
 static int zxmem_fd;
 
+static void open_device(void)
+{
+	zxmem_fd = zxmem_device_fd();
+	if (zxmem_fd < 0)
+		die("cannot open %s: %s", ZXMEM_DEVICE_PATH,
+		    zx_status_get_string(zxmem_fd));
+}
+
 /* Map the file twice into @t, which must still serve requests. */
 static void map_bps(struct tracee *t)
 {
@@ -1295,6 +1303,53 @@ static void measure_vec(const struct tracee *t)
 	}
 	prepare_bps(NR_BPS, DENSE_PER_PAGE);
 	measure_bps(t, dense_cells);
+}
+
+/*
+ * --loop=METHOD,SECONDS, for make profile: the batch of every site, one to
+ * a page, with one method of the batched section for SECONDS, so that a
+ * profiler sampling the run sees that method alone (the target maps one
+ * page besides the file, for the setup to take no time).  The median of
+ * its last MAX_SAMPLES samples, per batch and per site, goes to
+ * "bench-loop:".
+ */
+static void loop_method(const struct tracee *t, unsigned int m,
+			double seconds)
+{
+	static double ns[MAX_SAMPLES];
+	unsigned int k, n = 0;
+	uint64_t start;
+	double median;
+
+	prepare_bps(NR_BPS, 1);
+	check_bps(m, t);
+	k = bps_calibrate(m, t);
+	start = now_ns();
+	do
+		ns[n++ % MAX_SAMPLES] = bps_time(m, t, k);
+	while (now_ns() - start < seconds * NSEC_PER_SEC);
+	median = quantile(ns, n < MAX_SAMPLES ? n : MAX_SAMPLES, 0.5);
+	printf("bench-loop: %s %u sites: %.0f ns per batch, %.1f ns per site, %u samples of %u batches\n",
+	       vec_methods[m].name, bps.n, median, median / bps.n, n, k);
+}
+
+/* METHOD,SECONDS of --loop=: the method's index, or -1. */
+static int parse_loop(const char *arg, double *seconds)
+{
+	const char *comma = strchr(arg, ',');
+	char *end;
+	unsigned int m;
+
+	if (!comma)
+		return -1;
+	*seconds = strtod(comma + 1, &end);
+	if (*end || !(*seconds > 0))
+		return -1;
+	for (m = 0; m < NR_VEC_METHODS; m++)
+		if (strlen(vec_methods[m].name) == (size_t)(comma - arg) &&
+		    !strncmp(arg, vec_methods[m].name, comma - arg))
+			return m;
+	return -1;
 }
 
 static void print_vec_data(void)
@@ -1574,11 +1629,16 @@ static void write_tap(void)
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--thp=policy|on|off] [--aligned-buffers]\n"
+		"       %s --loop=METHOD,SECONDS\n"
 		"  --thp=policy  the kernel's transparent hugepage policy (default)\n"
 		"  --thp=on      MADV_HUGEPAGE on the target and the buffers\n"
 		"  --thp=off     MADV_NOHUGEPAGE on them\n"
 		"  --aligned-buffers  the caller's buffers at the target's 2 MiB\n"
-		"                offsets, as the TCG worst case\n", argv0);
+		"                offsets, as the TCG worst case\n"
+		"  --loop=METHOD,SECONDS  only the batch of %u sites, one to a\n"
+		"                page, with METHOD (vec_xchg, vec, process_vm,\n"
+		"                single, peek+poke) for SECONDS\n",
+		argv0, argv0, NR_BPS);
 	exit(2);
 }
 
@@ -1587,6 +1647,8 @@ int main(int argc, char **argv)
 	struct tracee main_target;
 	unsigned int s, d, i, met, seed = 0;
 	uint64_t start = now_ns();
+	double loop_seconds = 0;
+	int loop = -1;
 	void *src, *dst;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1599,8 +1661,21 @@ int main(int argc, char **argv)
 			thp_advice = MADV_NOHUGEPAGE;
 		else if (!strcmp(argv[i], "--aligned-buffers"))
 			buffer_skew = 0;
+		else if (!strncmp(argv[i], "--loop=", 7))
+			loop = parse_loop(argv[i] + 7, &loop_seconds);
 		else
 			print_usage(argv[0]);
+		if (!strncmp(argv[i], "--loop=", 7) && loop < 0)
+			print_usage(argv[0]);
+	}
+	if (loop >= 0) {
+		spawn_target(&main_target, BPS_PAGE);
+		map_bps(&main_target);
+		attach_target(&main_target);
+		open_device();
+		loop_method(&main_target, loop, loop_seconds);
+		kill_target(&main_target);
+		return 0;
 	}
 	for (s = 0; s < NR_SIZES; s++)
 		if (sizes[s].samples > MAX_SAMPLES)
@@ -1614,10 +1689,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_WRITERS; i++)
 		spawn_target(&writers[i].target, WRITER_REGION);
 	attach_target(&main_target);
-	zxmem_fd = zxmem_device_fd();
-	if (zxmem_fd < 0)
-		die("cannot open %s: %s", ZXMEM_DEVICE_PATH,
-		    zx_status_get_string(zxmem_fd));
+	open_device();
 	src = map_buffer(REGION_SIZE);
 	dst = map_buffer(REGION_SIZE);
 
