@@ -437,6 +437,9 @@ static inline long zxmem_pool_index(unsigned long vaddr, u64 size,
  * struct zxmem_retries - how a call's copy has fared with its buffer faults
  * @furthest: the furthest offset into the buffer that has faulted
  * @since: retries since the faults last moved past @furthest
+ *
+ * A member added here needs its line in zxmem_seg_start() (zxmem.c),
+ * which sets each one by name.
  */
 struct zxmem_retries {
 	size_t furthest;
