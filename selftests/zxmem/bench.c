@@ -1661,11 +1661,8 @@ int main(int argc, char **argv)
 			thp_advice = MADV_NOHUGEPAGE;
 		else if (!strcmp(argv[i], "--aligned-buffers"))
 			buffer_skew = 0;
-		else if (!strncmp(argv[i], "--loop=", 7))
-			loop = parse_loop(argv[i] + 7, &loop_seconds);
-		else
-			print_usage(argv[0]);
-		if (!strncmp(argv[i], "--loop=", 7) && loop < 0)
+		else if (strncmp(argv[i], "--loop=", 7) ||
+			 (loop = parse_loop(argv[i] + 7, &loop_seconds)) < 0)
 			print_usage(argv[0]);
 	}
 	if (loop >= 0) {

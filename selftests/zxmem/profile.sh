@@ -63,6 +63,8 @@ for m in vec_xchg single; do
 done
 
 # "    37.90%     0.23%  [k] __get_user_pages_remote": children, self.
+# The symbols are 6.1's, the kernel make profile boots; a kernel that
+# names them otherwise fails below, not with a wrong bound.
 $PERF report -i /tmp/vec_xchg.data --stdio --children --sort sym -g none \
 	--percent-limit 1 2>/dev/null | grep '%' | grep -v '\] 0x' >/tmp/vec.txt
 share() {
